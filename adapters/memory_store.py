@@ -1,0 +1,77 @@
+"""In-memory conversation store: the `memory` backend, and the fake for unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from botgpt.domain.errors import ConversationNotFound
+from botgpt.domain.model import Conversation, ListPosition, Message
+
+
+def _newest_first(conversation: Conversation) -> tuple[object, ...]:
+    return (conversation.updated_at, conversation.id)
+
+
+@attrs.define
+class MemoryConversationStore:
+    """Keeps everything in dicts. Lost on restart; meant for tests and throwaway runs."""
+
+    _conversations: dict[str, Conversation] = attrs.field(factory=dict)
+    _messages: dict[str, list[Message]] = attrs.field(factory=dict)
+
+    async def add_conversation(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+        self._conversations[conversation.id] = conversation
+        self._messages[conversation.id] = list(messages)
+
+    async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+        stored = self._conversations.get(conversation.id)
+        if stored is None:
+            raise ConversationNotFound("conversation not found")
+        # Counters are incremented, not overwritten, so concurrent turns add up.
+        self._conversations[conversation.id] = attrs.evolve(
+            stored,
+            updated_at=conversation.updated_at,
+            message_count=stored.message_count + len(messages),
+            total_tokens=stored.total_tokens + sum(m.tokens for m in messages),
+        )
+        self._messages[conversation.id].extend(messages)
+
+    async def get_conversation(self, user_id: str | None, conversation_id: str) -> Conversation | None:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None or (user_id is not None and conversation.user_id != user_id):
+            return None
+        return conversation
+
+    async def rename_conversation(self, conversation_id: str, title: str) -> bool:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            return False
+        self._conversations[conversation_id] = attrs.evolve(conversation, title=title)
+        return True
+
+    async def delete_conversation(self, conversation_id: str) -> bool:
+        self._messages.pop(conversation_id, None)
+        return self._conversations.pop(conversation_id, None) is not None
+
+    async def list_conversations(
+        self, user_id: str, limit: int, offset: int = 0, after: ListPosition | None = None
+    ) -> list[Conversation]:
+        owned = [c for c in self._conversations.values() if c.user_id == user_id]
+        if after is not None:
+            owned = [c for c in owned if (c.updated_at, c.id) < (after.updated_at, after.id)]
+        owned.sort(key=_newest_first, reverse=True)
+        return owned[offset : offset + limit]
+
+    async def count_conversations(self, user_id: str) -> int:
+        return sum(1 for c in self._conversations.values() if c.user_id == user_id)
+
+    async def list_messages(self, conversation_id: str) -> list[Message]:
+        return list(self._messages.get(conversation_id, ()))
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
+        return list(self._messages.get(conversation_id, ())[-limit:])
+
+    async def ping(self) -> None:
+        return None

@@ -1,0 +1,244 @@
+"""Conversation use cases: start, continue, list, read, rename and delete."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import attrs
+
+from botgpt.domain.context import MIN_MESSAGE_COST, ContextBudget, message_cost, newest_that_fit
+from botgpt.domain.cursors import decode_cursor, encode_cursor
+from botgpt.domain.errors import (
+    ChatModelError,
+    ConversationNotFound,
+    InvalidRequest,
+    MessageTooLarge,
+    ModelFailed,
+    UnsupportedMode,
+)
+from botgpt.domain.ids import checked_id, new_id
+from botgpt.domain.model import (
+    ChatMessage,
+    Completion,
+    Conversation,
+    ConversationDetail,
+    ListPosition,
+    Message,
+    Mode,
+    Page,
+    Role,
+    Turn,
+)
+from botgpt.domain.policy import ConversationPolicy, TitleStrategy
+from botgpt.domain.titles import clean_model_title, title_from_message
+from botgpt.ports.chat import ChatModel
+from botgpt.ports.stores import ConversationStore
+from botgpt.ports.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 100
+TITLE_PROMPT = (
+    "Write a title of at most six words for a chat that starts with the user's message. "
+    "Reply with the title only."
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@attrs.define
+class ConversationService:
+    """The conversation use cases, independent of HTTP, storage and model vendor.
+
+    A turn is atomic: the user's message and the assistant's answer are stored together
+    after the model has answered. A failed model call stores nothing, so the client can
+    simply send the same message again.
+    """
+
+    store: ConversationStore
+    chat: ChatModel
+    tokens: TokenCounter
+    policy: ConversationPolicy = attrs.Factory(ConversationPolicy)
+    clock: Callable[[], datetime] = utc_now
+
+    async def start(
+        self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
+    ) -> Turn:
+        """Create a conversation with its first message and the model's answer."""
+        _check_mode(mode, document_ids)
+        if not user_id.strip():
+            raise InvalidRequest("user_id must not be empty")
+        now = self.clock()
+        conversation = Conversation(
+            id=new_id(),
+            user_id=user_id,
+            title=title_from_message(text),
+            mode=mode,
+            created_at=now,
+            updated_at=now,
+            document_ids=tuple(document_ids),
+        )
+        user_message = self._user_message(conversation.id, text, now)
+        completion = await self._answer((), user_message)
+        assistant_message = self._assistant_message(conversation.id, completion)
+        conversation = _with_turn(conversation, user_message, assistant_message)
+        conversation = attrs.evolve(conversation, title=await self._title(text, conversation.title))
+        await self.store.add_conversation(conversation, (user_message, assistant_message))
+        return Turn(conversation, user_message, assistant_message)
+
+    async def post(self, user_id: str | None, conversation_id: str, text: str) -> Turn:
+        """Add a user message to a conversation and store the model's answer."""
+        conversation = await self._owned(user_id, conversation_id)
+        user_message = self._user_message(conversation.id, text, self.clock())
+        history = await self.store.recent_messages(conversation.id, self._history_fetch_limit())
+        completion = await self._answer(history, user_message)
+        assistant_message = self._assistant_message(conversation.id, completion)
+        conversation = _with_turn(conversation, user_message, assistant_message)
+        await self.store.append_messages(conversation, (user_message, assistant_message))
+        return Turn(conversation, user_message, assistant_message)
+
+    async def list_conversations(
+        self, user_id: str, limit: int = 20, offset: int = 0, cursor: str | None = None
+    ) -> Page[Conversation]:
+        """A user's conversations, newest first, by offset or by cursor."""
+        _check_page(limit, offset, cursor)
+        after = decode_cursor(cursor) if cursor else None
+        rows = await self.store.list_conversations(user_id, limit + 1, offset, after)
+        total = await self.store.count_conversations(user_id)
+        items = tuple(rows[:limit])
+        more = len(rows) > limit
+        next_cursor = encode_cursor(ListPosition(items[-1].updated_at, items[-1].id)) if more else None
+        return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
+
+    async def get(self, user_id: str | None, conversation_id: str) -> ConversationDetail:
+        """One conversation with its messages, oldest first."""
+        conversation = await self._owned(user_id, conversation_id)
+        messages = await self.store.list_messages(conversation.id)
+        return ConversationDetail(conversation, tuple(messages))
+
+    async def rename(self, user_id: str | None, conversation_id: str, title: str) -> Conversation:
+        """Give a conversation a new title."""
+        title = " ".join(title.split())
+        if not title or len(title) > self.policy.max_title_chars:
+            raise InvalidRequest(f"title must be 1 to {self.policy.max_title_chars} characters")
+        conversation = await self._owned(user_id, conversation_id)
+        if not await self.store.rename_conversation(conversation.id, title):
+            raise ConversationNotFound("conversation not found")
+        return attrs.evolve(conversation, title=title)
+
+    async def delete(self, user_id: str | None, conversation_id: str) -> None:
+        """Delete a conversation together with its messages."""
+        conversation = await self._owned(user_id, conversation_id)
+        if not await self.store.delete_conversation(conversation.id):
+            raise ConversationNotFound("conversation not found")
+
+    async def _owned(self, user_id: str | None, conversation_id: str) -> Conversation:
+        checked_id(conversation_id, "conversation id")
+        conversation = await self.store.get_conversation(user_id, conversation_id)
+        if conversation is None:
+            raise ConversationNotFound("conversation not found")
+        return conversation
+
+    def _user_message(self, conversation_id: str, text: str, at: datetime) -> Message:
+        if not text.strip():
+            raise InvalidRequest("message must not be empty")
+        if len(text) > self.policy.max_message_chars:
+            raise MessageTooLarge(
+                f"message is {len(text)} characters; the limit is {self.policy.max_message_chars}"
+            )
+        return Message(
+            id=new_id(),
+            conversation_id=conversation_id,
+            role=Role.USER,
+            content=text,
+            created_at=at,
+            tokens=self.tokens.count(text),
+        )
+
+    def _assistant_message(self, conversation_id: str, completion: Completion) -> Message:
+        return Message(
+            id=new_id(),
+            conversation_id=conversation_id,
+            role=Role.ASSISTANT,
+            content=completion.text,
+            created_at=self.clock(),
+            tokens=self.tokens.count(completion.text),
+            model=completion.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+        )
+
+    async def _answer(self, history: Sequence[Message], user_message: Message) -> Completion:
+        prompt = self.build_prompt(history, user_message)
+        completion = await self.chat.complete(
+            prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
+        )
+        if not completion.text.strip():
+            raise ModelFailed("the model returned an empty answer")
+        return completion
+
+    def build_prompt(self, history: Sequence[Message], user_message: Message) -> list[ChatMessage]:
+        """The prompt for one turn: system prompt, the newest history that fits, the message."""
+        room = self._budget().history_room(self.tokens.count(self.policy.system_prompt), user_message.tokens)
+        if room < 0:
+            raise MessageTooLarge(
+                f"message is {user_message.tokens} tokens; it does not fit the model's context window"
+            )
+        kept = newest_that_fit(history, room, message_cost, self.policy.history_max_messages)
+        return [
+            ChatMessage(Role.SYSTEM, self.policy.system_prompt),
+            *(ChatMessage(message.role, message.content) for message in kept),
+            ChatMessage(Role.USER, user_message.content),
+        ]
+
+    def _budget(self) -> ContextBudget:
+        return ContextBudget(
+            self.chat.context_window, self.policy.max_answer_tokens, self.policy.safety_margin
+        )
+
+    def _history_fetch_limit(self) -> int:
+        # Every message costs at least its template overhead plus one token, so no more
+        # than this many can ever fit: the store never has to read a whole long history.
+        most_that_fit = self._budget().usable // MIN_MESSAGE_COST + 1
+        return min(self.policy.history_max_messages, most_that_fit)
+
+    async def _title(self, text: str, fallback: str) -> str:
+        if self.policy.title_strategy is not TitleStrategy.MODEL:
+            return fallback
+        prompt = [ChatMessage(Role.SYSTEM, TITLE_PROMPT), ChatMessage(Role.USER, text[:2000])]
+        try:
+            completion = await self.chat.complete(prompt, max_tokens=16, temperature=0.0)
+        except ChatModelError:
+            # A title is a nicety: the conversation must not fail because of it.
+            log.warning("the model could not write a title; using the first message")
+            return fallback
+        return clean_model_title(completion.text) or fallback
+
+
+def _with_turn(conversation: Conversation, *messages: Message) -> Conversation:
+    return attrs.evolve(
+        conversation,
+        updated_at=messages[-1].created_at,
+        message_count=conversation.message_count + len(messages),
+        total_tokens=conversation.total_tokens + sum(m.tokens for m in messages),
+    )
+
+
+def _check_mode(mode: Mode, document_ids: Sequence[str]) -> None:
+    if mode is Mode.RAG:
+        raise UnsupportedMode("rag_mode needs document support, which this server does not offer yet")
+    if document_ids:
+        raise InvalidRequest("document_ids apply only to rag_mode conversations")
+
+
+def _check_page(limit: int, offset: int, cursor: str | None) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    if offset < 0:
+        raise InvalidRequest("offset must be >= 0")
+    if cursor and offset:
+        raise InvalidRequest("give either cursor or offset, not both")

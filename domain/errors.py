@@ -1,0 +1,65 @@
+"""Domain errors. The HTTP layer maps each class to a status; nothing here knows HTTP."""
+
+from __future__ import annotations
+
+
+class BotgptError(Exception):
+    """Base of every error botgpt raises on purpose. ``code`` is stable for clients."""
+
+    code = "botgpt_error"
+
+
+class InvalidRequest(BotgptError):
+    """The caller asked for something malformed or out of range."""
+
+    code = "invalid_request"
+
+
+class InvalidId(InvalidRequest):
+    """An identifier is not shaped like the ones botgpt issues."""
+
+    code = "invalid_id"
+
+
+class MessageTooLarge(InvalidRequest):
+    """A message exceeds the configured size, or cannot fit the model's context."""
+
+    code = "message_too_large"
+
+
+class NotFound(BotgptError):
+    """The thing does not exist, or belongs to someone else (the two are not told apart)."""
+
+    code = "not_found"
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+
+
+class UnsupportedMode(InvalidRequest):
+    """The requested conversation mode cannot be served by this deployment."""
+
+    code = "unsupported_mode"
+
+
+class ChatModelError(BotgptError):
+    """A chat model call failed; nothing of the turn was stored."""
+
+    code = "model_error"
+
+
+class ModelUnavailable(ChatModelError):
+    """The model cannot answer now (not loaded, overloaded, unreachable). Retrying may work."""
+
+    code = "model_unavailable"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ModelFailed(ChatModelError):
+    """The model rejected the request or returned something unusable."""
+
+    code = "model_failed"

@@ -1,0 +1,124 @@
+"""The conversation model: value objects and entities, all immutable."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+
+class Mode(enum.StrEnum):
+    """How a conversation answers: from the model alone, or grounded in documents."""
+
+    OPEN_CHAT = "open_chat"
+    RAG = "rag_mode"
+
+
+class Role(enum.StrEnum):
+    """Who wrote a message."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
+@attrs.frozen
+class Conversation:
+    """A conversation owned by one user. Renames and new turns produce new instances."""
+
+    id: str
+    user_id: str
+    title: str
+    mode: Mode
+    created_at: datetime
+    updated_at: datetime
+    document_ids: tuple[str, ...] = ()
+    message_count: int = attrs.field(default=0, validator=_non_negative)
+    total_tokens: int = attrs.field(default=0, validator=_non_negative)
+
+
+@attrs.frozen
+class Message:
+    """One message of a conversation.
+
+    ``tokens`` counts the content with the configured token counter; it is what the
+    context packer budgets with. ``prompt_tokens`` and ``completion_tokens`` are the usage
+    the model reported for an assistant message (zero for user messages).
+    """
+
+    id: str
+    conversation_id: str
+    role: Role
+    content: str
+    created_at: datetime
+    tokens: int = attrs.field(validator=_non_negative)
+    model: str | None = None
+    prompt_tokens: int = attrs.field(default=0, validator=_non_negative)
+    completion_tokens: int = attrs.field(default=0, validator=_non_negative)
+
+
+@attrs.frozen
+class ChatMessage:
+    """A message as a chat model sees it: role and text, nothing stored."""
+
+    role: Role
+    content: str
+
+
+@attrs.frozen
+class Completion:
+    """What a chat model returned for one prompt."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@attrs.frozen
+class Turn:
+    """One exchange: the user's message and the assistant's answer, stored together."""
+
+    conversation: Conversation
+    user_message: Message
+    assistant_message: Message
+
+
+@attrs.frozen
+class ConversationDetail:
+    """A conversation with all of its messages, oldest first."""
+
+    conversation: Conversation
+    messages: tuple[Message, ...]
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing, addressable by offset or by an opaque cursor."""
+
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int
+    next_cursor: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+
+@attrs.frozen
+class ListPosition:
+    """Where a listing resumes: after (updated_at, id) in newest-first order."""
+
+    updated_at: datetime
+    id: str

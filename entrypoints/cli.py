@@ -1,0 +1,117 @@
+"""The ``botgpt`` command: ``serve`` the HTTP API, or ``chat`` in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from botgpt.domain.conversations import ConversationService
+from botgpt.domain.errors import BotgptError
+from botgpt.entrypoints.core import open_core
+from botgpt.entrypoints.logs import configure_logging
+from botgpt.entrypoints.settings import Settings, SettingsError, setting_fields
+
+log = logging.getLogger("botgpt")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.load(config_file=args.config)
+    except SettingsError as error:
+        print(f"botgpt: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    return int(args.run(args, settings))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="botgpt", description="Self-hosted conversational AI backend.")
+    parser.add_argument("--config", type=Path, default=None, help="TOML settings file (or $BOTGPT_CONFIG)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (each loads the model)")
+    serve.set_defaults(run=_serve)
+
+    chat = commands.add_parser("chat", help="chat in the terminal, without HTTP")
+    chat.add_argument("--user", default="local", help="whose conversations to use")
+    chat.add_argument("--conversation", default=None, help="continue this conversation id")
+    chat.set_defaults(run=_chat)
+
+    settings = commands.add_parser("settings", help="print every setting and its current value")
+    settings.set_defaults(run=_print_settings)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from hypercorn.config import Config
+    from hypercorn.run import run
+
+    config = Config()
+    config.bind = [f"{args.host}:{args.port}"]
+    # One worker runs in this process; more are spawned, each importing the ASGI module.
+    config.workers = 0 if args.workers == 1 else args.workers
+    config.application_path = "botgpt.entrypoints.http.asgi:app"
+    config.accesslog = None
+    log.info("serving on http://%s:%d (data in %s)", args.host, args.port, settings.data_dir)
+    return int(run(config))
+
+
+def _print_settings(args: argparse.Namespace, settings: Settings) -> int:
+    for field in setting_fields():
+        print(f"BOTGPT_{field.name.upper()}={getattr(settings, field.name)}")
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_chat_loop(settings, args.user, args.conversation, sys.stdin, sys.stdout))
+
+
+async def _chat_loop(
+    settings: Settings, user: str, conversation_id: str | None, stdin: TextIO, stdout: TextIO
+) -> int:
+    async with open_core(settings) as core:
+        print("botgpt chat: type a message; /new starts over, /quit leaves.", file=stdout)
+        while (line := _prompt(stdin, stdout)) is not None:
+            if line in ("/quit", "/exit"):
+                break
+            if line == "/new":
+                conversation_id = None
+            elif line.strip():
+                conversation_id = await _say(core.conversations, user, conversation_id, line, stdout)
+    return 0
+
+
+def _prompt(stdin: TextIO, stdout: TextIO) -> str | None:
+    stdout.write("you> ")
+    stdout.flush()
+    line = stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
+async def _say(
+    service: ConversationService, user: str, conversation_id: str | None, text: str, stdout: TextIO
+) -> str | None:
+    try:
+        if conversation_id is None:
+            turn = await service.start(user, text)
+        else:
+            turn = await service.post(user, conversation_id, text)
+    except BotgptError as error:
+        print(f"[{error.code}] {error}", file=stdout)
+        return conversation_id
+    print(f"bot> {turn.assistant_message.content}", file=stdout)
+    return turn.conversation.id
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Quart HTTP API: app factory, blueprints, DTOs and error mapping."""

@@ -1,0 +1,129 @@
+"""/api/v1/conversations: the seed's endpoints, plus rename and cursor paging."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from quart import Blueprint, request
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from botgpt.domain.conversations import ConversationService
+from botgpt.domain.errors import InvalidRequest
+from botgpt.entrypoints.http.dto import (
+    ConversationDetailOut,
+    ConversationListOut,
+    ConversationOut,
+    CreateConversationIn,
+    DeletedOut,
+    ListQuery,
+    OwnerQuery,
+    PostMessageIn,
+    RenameIn,
+    TurnOut,
+    conversation_out,
+    detail_out,
+    page_out,
+    turn_out,
+)
+from botgpt.entrypoints.http.identity import IdentityResolver
+
+blueprint = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations")
+
+SERVICE = Provide["conversations"]
+IDENTITY = Provide["identity"]
+
+
+@blueprint.post("")
+@validate_request(CreateConversationIn)
+@validate_response(TurnOut, 201)
+@inject
+async def create_conversation(
+    data: CreateConversationIn,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> tuple[TurnOut, int]:
+    """Start a conversation with its first message; answers with both messages."""
+    user_id = identity.resolve(request, data.user_id) or ""
+    turn = await service.start(user_id, data.message, data.mode, data.document_ids or ())
+    return turn_out(turn), 201
+
+
+@blueprint.get("")
+@validate_querystring(ListQuery)
+@validate_response(ConversationListOut)
+@inject
+async def list_conversations(
+    query_args: ListQuery,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> ConversationListOut:
+    """The user's conversations, newest first. Page by limit/offset or by next_cursor."""
+    user_id = identity.resolve(request, query_args.user_id)
+    if user_id is None:
+        raise InvalidRequest("user_id is required to list conversations")
+    page = await service.list_conversations(user_id, query_args.limit, query_args.offset, query_args.cursor)
+    return page_out(page)
+
+
+@blueprint.get("/<conversation_id>")
+@validate_querystring(OwnerQuery)
+@validate_response(ConversationDetailOut)
+@inject
+async def get_conversation(
+    conversation_id: str,
+    query_args: OwnerQuery,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> ConversationDetailOut:
+    """One conversation with all its messages, oldest first."""
+    detail = await service.get(identity.resolve(request, query_args.user_id), conversation_id)
+    return detail_out(detail)
+
+
+@blueprint.post("/<conversation_id>/messages")
+@validate_request(PostMessageIn)
+@validate_response(TurnOut, 201)
+@inject
+async def post_message(
+    conversation_id: str,
+    data: PostMessageIn,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> tuple[TurnOut, int]:
+    """Continue a conversation. A failed model call stores nothing: resend the message."""
+    user_id = identity.resolve(request, data.user_id)
+    turn = await service.post(user_id, conversation_id, data.message)
+    return turn_out(turn), 201
+
+
+@blueprint.patch("/<conversation_id>")
+@validate_request(RenameIn)
+@validate_response(ConversationOut)
+@inject
+async def rename_conversation(
+    conversation_id: str,
+    data: RenameIn,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> ConversationOut:
+    """Rename a conversation."""
+    user_id = identity.resolve(request, data.user_id)
+    return conversation_out(await service.rename(user_id, conversation_id, data.title))
+
+
+@blueprint.delete("/<conversation_id>")
+@validate_querystring(OwnerQuery)
+@validate_response(DeletedOut)
+@inject
+async def delete_conversation(
+    conversation_id: str,
+    query_args: OwnerQuery,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> DeletedOut:
+    """Delete a conversation and all its messages."""
+    await service.delete(identity.resolve(request, query_args.user_id), conversation_id)
+    return DeletedOut(
+        deleted=True,
+        conversation_id=conversation_id,
+        message="Conversation and all messages deleted successfully",
+    )

@@ -1,0 +1,139 @@
+"""Every failure becomes ``{"error": {"code", "message", "request_id"}}``.
+
+Domain errors map to statuses here and only here. Clients never see a stack trace or an
+internal message: unexpected faults answer a generic 500 and are logged with the request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from quart import Quart, Request, Response, g, request
+from quart_schema import RequestSchemaValidationError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from botgpt.domain.errors import (
+    BotgptError,
+    ChatModelError,
+    InvalidId,
+    InvalidRequest,
+    MessageTooLarge,
+    ModelFailed,
+    ModelUnavailable,
+    NotFound,
+    UnsupportedMode,
+)
+
+log = logging.getLogger("botgpt.http")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+# Most specific first: the first matching class decides the status.
+DOMAIN_STATUS: tuple[tuple[type[BotgptError], int], ...] = (
+    (MessageTooLarge, 413),
+    (InvalidId, 400),
+    (UnsupportedMode, 422),
+    (InvalidRequest, 422),
+    (NotFound, 404),
+    (ModelUnavailable, 503),
+    (ModelFailed, 502),
+    (ChatModelError, 502),
+)
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "the request could not be understood"),
+    404: ("not_found", "no such endpoint"),
+    405: ("method_not_allowed", "this method is not allowed on this endpoint"),
+    413: ("payload_too_large", "the request body is too large"),
+    415: ("unsupported_media_type", "unsupported content type"),
+}
+
+
+class MalformedJson(BadRequest):
+    """The body claimed to be JSON and was not."""
+
+
+class BotgptRequest(Request):
+    """Quart's request, with a JSON failure we can name without echoing parser internals."""
+
+    def on_json_loading_failed(self, error: Exception | None) -> Any:
+        raise MalformedJson()
+
+
+def request_id() -> str:
+    return str(getattr(g, "request_id", "-"))
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "request_id": request_id()}}
+    response = Response(json.dumps(body), status=status, content_type="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def status_for(error: BotgptError) -> int:
+    """The HTTP status of a domain error; 500 for one this table does not know."""
+    return next((status for kind, status in DOMAIN_STATUS if isinstance(error, kind)), 500)
+
+
+async def on_domain_error(error: BotgptError) -> Response:
+    status = status_for(error)
+    if status >= 500:
+        log.error(
+            "request %s failed: %s: %s",
+            request_id(),
+            type(error).__name__,
+            error,
+            exc_info=error.__cause__ is not None,
+        )
+    headers = {}
+    if isinstance(error, ModelUnavailable) and error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    return error_response(status, error.code, str(error), headers)
+
+
+async def on_validation_error(error: RequestSchemaValidationError) -> Response:
+    detail = str(error.validation_error)
+    if "got `null`" in detail:
+        detail = "expected a JSON object body (Content-Type: application/json)"
+    return error_response(422, "validation_error", detail)
+
+
+async def on_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if isinstance(error, MalformedJson):
+        return error_response(400, "malformed_json", "the request body is not valid JSON")
+    code, message = HTTP_MESSAGES.get(status, ("http_error", "the request failed"))
+    return error_response(status, code, message)
+
+
+async def on_unexpected(error: Exception) -> Response:
+    log.exception("request %s failed unexpectedly", request_id(), exc_info=error)
+    return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+
+
+async def assign_request_id() -> None:
+    supplied = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = supplied if _SAFE_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+
+
+async def echo_request_id(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    return response
+
+
+def install_error_handling(app: Quart) -> None:
+    """Request ids, and a JSON error body for every failure."""
+    app.request_class = BotgptRequest
+    app.before_request(assign_request_id)
+    app.after_request(echo_request_id)
+    app.register_error_handler(RequestSchemaValidationError, on_validation_error)
+    app.register_error_handler(BotgptError, on_domain_error)
+    app.register_error_handler(HTTPException, on_http_error)
+    app.register_error_handler(Exception, on_unexpected)

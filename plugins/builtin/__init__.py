@@ -1,0 +1,1 @@
+"""Plugins that ship with botgpt, registered through the ``botgpt`` entry-point group."""

@@ -1,0 +1,32 @@
+"""Chat model port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from botgpt.domain.model import ChatMessage, Completion
+
+
+class ChatModel(Protocol):
+    """A model that answers a chat prompt.
+
+    Implementations raise ``ModelUnavailable`` when a retry may succeed and ``ModelFailed``
+    when it will not; they never return a partial answer as a completion.
+    """
+
+    @property
+    def name(self) -> str:
+        """The model's name as stored on the messages it writes."""
+        ...
+
+    @property
+    def context_window(self) -> int:
+        """How many tokens the prompt and the answer may use together."""
+        ...
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Completion:
+        """Answer the conversation so far with the next assistant message."""
+        ...

@@ -1,0 +1,50 @@
+"""Hand-written fakes for unit tests. Adapters are tested against real peers instead."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from botgpt.domain.model import ChatMessage, Completion
+
+
+class WordCounter:
+    """Counts whitespace-separated words: predictable numbers for budget tests."""
+
+    def count(self, text: str) -> int:
+        return len(text.split())
+
+
+class ScriptedChatModel:
+    """A chat model that answers from a script, or raises the errors queued on it."""
+
+    def __init__(self, answers: Sequence[str] = (), context_window: int = 4096) -> None:
+        self._answers = list(answers)
+        self._errors: list[Exception] = []
+        self._context_window = context_window
+        self.prompts: list[list[ChatMessage]] = []
+        self.loaded = True
+
+    @property
+    def name(self) -> str:
+        return "scripted"
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    def fail_next(self, error: Exception) -> None:
+        self._errors.append(error)
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Completion:
+        self.prompts.append(list(messages))
+        if self._errors:
+            raise self._errors.pop(0)
+        text = self._answers.pop(0) if self._answers else f"answer {len(self.prompts)}"
+        return Completion(
+            text=text,
+            model=self.name,
+            prompt_tokens=sum(len(m.content.split()) for m in messages),
+            completion_tokens=len(text.split()),
+        )

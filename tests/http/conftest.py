@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from botgpt.entrypoints.container import Container, build_container
+from botgpt.entrypoints.http.app import create_app
+from botgpt.entrypoints.settings import Settings
+from tests.fakes import ScriptedChatModel
+
+
+@pytest.fixture
+def chat() -> ScriptedChatModel:
+    return ScriptedChatModel()
+
+
+@pytest.fixture(params=["sqlite"])
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    return Settings.load(environ={}, data_dir=tmp_path, store=request.param, max_message_chars=2000)
+
+
+@pytest.fixture
+def container(settings: Settings, chat: ScriptedChatModel) -> Container:
+    container = build_container(settings)
+    container.chat_model.override(providers.Object(chat))
+    return container
+
+
+@pytest.fixture
+async def app(container: Container) -> AsyncIterator[Quart]:
+    app = create_app(container)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def client(app: Quart) -> Client:
+    return app.test_client()
+
+
+async def create(client: Client, user: str = "alice", message: str = "hello", **extra: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/conversations", json={"user_id": user, "message": message, **extra})
+    assert response.status_code == 201, await response.get_data()
+    body: dict[str, Any] = await response.get_json()
+    return body

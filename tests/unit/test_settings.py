@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from botgpt.domain.policy import TitleStrategy
+from botgpt.entrypoints.settings import Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_stack() -> None:
+    settings = Settings.load(environ={})
+    assert (settings.store, settings.chat_provider) == ("sqlite", "llama_cpp")
+    assert settings.sqlite_path == Path("botgpt-data") / "botgpt.sqlite3"
+
+
+def test_environment_overrides_the_file_which_overrides_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "botgpt.toml"
+    config.write_text('store = "memory"\nllama_n_ctx = 4096\ntemperature = 0.5\n')
+    settings = Settings.load(environ={"BOTGPT_CONFIG": str(config), "BOTGPT_LLAMA_N_CTX": "1024"})
+    assert settings.store == "memory"
+    assert settings.llama_n_ctx == 1024
+    assert settings.temperature == 0.5
+
+
+def test_environment_values_are_typed() -> None:
+    settings = Settings.load(
+        environ={
+            "BOTGPT_LLAMA_PREFIX_CACHE": "off",
+            "BOTGPT_DATA_DIR": "/srv/bot",
+            "BOTGPT_TITLE_STRATEGY": "model",
+        }
+    )
+    assert settings.llama_prefix_cache is False
+    assert settings.data_dir == Path("/srv/bot")
+    assert settings.policy().title_strategy is TitleStrategy.MODEL
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"BOTGPT_STORE": "postgres"},
+        {"BOTGPT_LLAMA_N_CTX": "big"},
+        {"BOTGPT_LLAMA_PREFIX_CACHE": "maybe"},
+    ],
+)
+def test_bad_values_are_named(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(environ)).removeprefix("BOTGPT_").lower()):
+        Settings.load(environ=environ)
+
+
+def test_unknown_file_keys_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "botgpt.toml"
+    config.write_text('stor = "memory"\n')
+    with pytest.raises(SettingsError, match="stor"):
+        Settings.load(environ={}, config_file=config)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    from botgpt.entrypoints.settings import setting_fields
+
+    missing = [f.name for f in setting_fields() if f"BOTGPT_{f.name.upper()}" not in readme]
+    assert not missing, f"README lacks: {missing}"
