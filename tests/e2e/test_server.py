@@ -96,3 +96,15 @@ def test_health_answers_while_the_model_generates(server: str) -> None:
         assert generating.result().status_code == 201
     assert latencies, "generation finished before /health could be probed"
     assert max(latencies) < 0.5, latencies
+
+
+def test_terminal_chat_holds_a_conversation(tmp_path: Path) -> None:
+    env = {**os.environ, "BOTGPT_DATA_DIR": str(tmp_path), "BOTGPT_MAX_ANSWER_TOKENS": "32"}
+    result = subprocess.run(
+        [sys.executable, "-m", "botgpt.entrypoints.cli", "chat", "--user", "term"],
+        input="Hello, I am Ada.\nWhat is my name?\n/quit\n",
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    answers = [line for line in result.stdout.splitlines() if "bot> " in line]
+    assert len(answers) == 2, result.stdout
+    assert all(answer.split("bot> ", 1)[1].strip() for answer in answers)
