@@ -13,17 +13,21 @@ from botgpt.domain.cursors import decode_cursor, encode_cursor
 from botgpt.domain.errors import (
     ChatModelError,
     ConversationNotFound,
+    DocumentsUnavailable,
     InvalidRequest,
     MessageTooLarge,
     ModelFailed,
     UnsupportedMode,
 )
+from botgpt.domain.grounding import Source, citations_for, grounded_text, select_sources
 from botgpt.domain.ids import checked_id, new_id
 from botgpt.domain.model import (
     ChatMessage,
+    Citation,
     Completion,
     Conversation,
     ConversationDetail,
+    Document,
     ListPosition,
     Message,
     Mode,
@@ -32,6 +36,7 @@ from botgpt.domain.model import (
     Turn,
 )
 from botgpt.domain.policy import ConversationPolicy, TitleStrategy
+from botgpt.domain.retrieval import RetrievalService
 from botgpt.domain.titles import clean_model_title, title_from_message
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
@@ -40,6 +45,8 @@ from botgpt.ports.tokens import TokenCounter
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
+# The instruction and "Sources:"/"Question:" labels around a grounded question.
+GROUNDING_OVERHEAD_TOKENS = 48
 TITLE_PROMPT = (
     "Write a title of at most six words for a chat that starts with the user's message. "
     "Reply with the title only."
@@ -64,14 +71,15 @@ class ConversationService:
     tokens: TokenCounter
     policy: ConversationPolicy = attrs.Factory(ConversationPolicy)
     clock: Callable[[], datetime] = utc_now
+    retrieval: RetrievalService | None = None
 
     async def start(
         self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
     ) -> Turn:
         """Create a conversation with its first message and the model's answer."""
-        _check_mode(mode, document_ids)
         if not user_id.strip():
             raise InvalidRequest("user_id must not be empty")
+        documents = await self._documents_for_new(user_id, mode, document_ids)
         now = self.clock()
         conversation = Conversation(
             id=new_id(),
@@ -80,11 +88,11 @@ class ConversationService:
             mode=mode,
             created_at=now,
             updated_at=now,
-            document_ids=tuple(document_ids),
+            document_ids=tuple(d.id for d in documents),
         )
         user_message = self._user_message(conversation.id, text, now)
-        completion = await self._answer((), user_message)
-        assistant_message = self._assistant_message(conversation.id, completion)
+        completion, citations = await self._answer((), user_message, documents)
+        assistant_message = self._assistant_message(conversation.id, completion, citations)
         conversation = _with_turn(conversation, user_message, assistant_message)
         conversation = attrs.evolve(conversation, title=await self._title(text, conversation.title))
         await self.store.add_conversation(conversation, (user_message, assistant_message))
@@ -94,9 +102,10 @@ class ConversationService:
         """Add a user message to a conversation and store the model's answer."""
         conversation = await self._owned(user_id, conversation_id)
         user_message = self._user_message(conversation.id, text, self.clock())
+        documents = await self._documents_of(conversation)
         history = await self.store.recent_messages(conversation.id, self._history_fetch_limit())
-        completion = await self._answer(history, user_message)
-        assistant_message = self._assistant_message(conversation.id, completion)
+        completion, citations = await self._answer(history, user_message, documents)
+        assistant_message = self._assistant_message(conversation.id, completion, citations)
         conversation = _with_turn(conversation, user_message, assistant_message)
         await self.store.append_messages(conversation, (user_message, assistant_message))
         return Turn(conversation, user_message, assistant_message)
@@ -159,7 +168,9 @@ class ConversationService:
             tokens=self.tokens.count(text),
         )
 
-    def _assistant_message(self, conversation_id: str, completion: Completion) -> Message:
+    def _assistant_message(
+        self, conversation_id: str, completion: Completion, citations: tuple[Citation, ...]
+    ) -> Message:
         return Message(
             id=new_id(),
             conversation_id=conversation_id,
@@ -170,30 +181,71 @@ class ConversationService:
             model=completion.model,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
+            citations=citations,
         )
 
-    async def _answer(self, history: Sequence[Message], user_message: Message) -> Completion:
-        prompt = self.build_prompt(history, user_message)
+    async def _answer(
+        self, history: Sequence[Message], user_message: Message, documents: Sequence[Document] = ()
+    ) -> tuple[Completion, tuple[Citation, ...]]:
+        sources = await self._sources(user_message, documents) if documents else []
+        final_text = grounded_text(user_message.content, sources) if sources else user_message.content
+        prompt = self.build_prompt(history, user_message, final_text)
         completion = await self.chat.complete(
             prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
         )
         if not completion.text.strip():
             raise ModelFailed("the model returned an empty answer")
-        return completion
+        return completion, citations_for(completion.text, sources)
 
-    def build_prompt(self, history: Sequence[Message], user_message: Message) -> list[ChatMessage]:
-        """The prompt for one turn: system prompt, the newest history that fits, the message."""
-        room = self._budget().history_room(self.tokens.count(self.policy.system_prompt), user_message.tokens)
+    def build_prompt(
+        self, history: Sequence[Message], user_message: Message, final_text: str | None = None
+    ) -> list[ChatMessage]:
+        """The prompt for one turn: system prompt, the newest history that fits, then the
+        message (``final_text``, when given, is the message grounded in its sources)."""
+        final_text = user_message.content if final_text is None else final_text
+        final_tokens = user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
+        room = self._budget().history_room(self._system_tokens(), final_tokens)
         if room < 0:
-            raise MessageTooLarge(
-                f"message is {user_message.tokens} tokens; it does not fit the model's context window"
-            )
+            raise MessageTooLarge(f"message is {user_message.tokens} tokens; it does not fit the model's context window")
         kept = newest_that_fit(history, room, message_cost, self.policy.history_max_messages)
         return [
             ChatMessage(Role.SYSTEM, self.policy.system_prompt),
             *(ChatMessage(message.role, message.content) for message in kept),
-            ChatMessage(Role.USER, user_message.content),
+            ChatMessage(Role.USER, final_text),
         ]
+
+    def _system_tokens(self) -> int:
+        return self.tokens.count(self.policy.system_prompt)
+
+    async def _sources(self, user_message: Message, documents: Sequence[Document]) -> list[Source]:
+        assert self.retrieval is not None
+        retrieved = await self.retrieval.search_documents(user_message.content, documents, self.policy.rag_top_k)
+        room = self._budget().history_room(self._system_tokens(), user_message.tokens + GROUNDING_OVERHEAD_TOKENS)
+        budget = min(self.policy.rag_context_tokens, room)
+        return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
+
+    async def _documents_for_new(
+        self, user_id: str, mode: Mode, document_ids: Sequence[str]
+    ) -> list[Document]:
+        if mode is Mode.OPEN_CHAT:
+            if document_ids:
+                raise InvalidRequest("document_ids apply only to rag_mode conversations")
+            return []
+        if self.retrieval is None:
+            raise UnsupportedMode("rag_mode is not available: no retrieval is configured")
+        return await self.retrieval.ready_documents(user_id, document_ids)
+
+    async def _documents_of(self, conversation: Conversation) -> list[Document]:
+        """A RAG conversation's documents that still exist; deleted ones are skipped."""
+        if conversation.mode is Mode.OPEN_CHAT or self.retrieval is None:
+            return []
+        remaining = [
+            document_id for document_id in conversation.document_ids
+            if await self.retrieval.store.get_document(conversation.user_id, document_id) is not None
+        ]
+        if not remaining:
+            raise DocumentsUnavailable("every document of this conversation has been deleted")
+        return await self.retrieval.ready_documents(conversation.user_id, remaining)
 
     def _budget(self) -> ContextBudget:
         return ContextBudget(
@@ -226,13 +278,6 @@ def _with_turn(conversation: Conversation, *messages: Message) -> Conversation:
         message_count=conversation.message_count + len(messages),
         total_tokens=conversation.total_tokens + sum(m.tokens for m in messages),
     )
-
-
-def _check_mode(mode: Mode, document_ids: Sequence[str]) -> None:
-    if mode is Mode.RAG:
-        raise UnsupportedMode("rag_mode needs document support, which this server does not offer yet")
-    if document_ids:
-        raise InvalidRequest("document_ids apply only to rag_mode conversations")
 
 
 def _check_page(limit: int, offset: int, cursor: str | None) -> None:

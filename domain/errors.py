@@ -37,6 +37,59 @@ class ConversationNotFound(NotFound):
     code = "conversation_not_found"
 
 
+class DocumentNotFound(NotFound):
+    code = "document_not_found"
+
+
+class DocumentNotReady(BotgptError):
+    """A document is still being ingested, or failed; ``status`` says which."""
+
+    code = "document_not_ready"
+
+    def __init__(self, message: str, document_id: str, status: str) -> None:
+        super().__init__(message)
+        self.document_id = document_id
+        self.status = status
+
+
+class DocumentsUnavailable(BotgptError):
+    """Every document a RAG conversation relied on has been deleted."""
+
+    code = "documents_unavailable"
+
+
+class UnsupportedDocument(InvalidRequest):
+    """The upload's type is not one botgpt reads, or its content does not match its name."""
+
+    code = "unsupported_document"
+
+
+class UnreadableDocument(InvalidRequest):
+    """The upload claims a supported type but cannot be read (empty, undecodable, a bomb)."""
+
+    code = "unreadable_document"
+
+
+class UploadTooLarge(InvalidRequest):
+    code = "upload_too_large"
+
+
+class EmbedderMismatch(InvalidRequest):
+    """Vectors from different embedders cannot be compared."""
+
+    code = "embedder_mismatch"
+
+
+class EmbedderError(BotgptError):
+    """The embedder failed. ``transient`` says whether a retry may succeed."""
+
+    code = "embedder_error"
+
+    def __init__(self, message: str, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
 class UnsupportedMode(InvalidRequest):
     """The requested conversation mode cannot be served by this deployment."""
 

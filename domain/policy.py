@@ -35,3 +35,5 @@ class ConversationPolicy:
     )
     title_strategy: TitleStrategy = TitleStrategy.FIRST_MESSAGE
     max_title_chars: int = attrs.field(default=200, validator=_positive)
+    rag_top_k: int = attrs.field(default=5, validator=_positive)
+    rag_context_tokens: int = attrs.field(default=700, validator=_positive)

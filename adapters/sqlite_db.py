@@ -1,0 +1,155 @@
+"""One SQLite database file shared by botgpt's SQLite stores."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Each entry upgrades the schema by one version; PRAGMA user_version records how far we got.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        document_ids TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        total_tokens INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX conversations_by_user ON conversations (user_id, updated_at DESC, id DESC);
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        tokens INTEGER NOT NULL,
+        model TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, seq);
+    """,
+    """
+    ALTER TABLE messages ADD COLUMN citations TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        chunks_total INTEGER NOT NULL DEFAULT 0,
+        chunks_embedded INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        embedder TEXT
+    );
+    CREATE INDEX documents_by_user ON documents (user_id, created_at DESC, id DESC);
+    CREATE UNIQUE INDEX documents_by_hash ON documents (user_id, sha256);
+    CREATE TABLE chunks (
+        document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        start_offset INTEGER NOT NULL,
+        end_offset INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        embedder TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (document_id, ordinal)
+    ) WITHOUT ROWID;
+    CREATE TABLE ingestion_jobs (
+        document_id TEXT PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+        worker TEXT,
+        lease_until TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX jobs_by_lease ON ingestion_jobs (lease_until);
+    """,
+)
+
+
+
+def stamp(moment: datetime) -> str:
+    """Fixed-width UTC text: sorts in time order, which the indexes rely on."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database file and bring its schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("PRAGMA busy_timeout = 5000")
+    migrate(connection)
+    return connection
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Apply the migrations this file has not seen yet, each in its own transaction."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        connection.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+class SqliteDatabase:
+    """A connection used from one dedicated thread.
+
+    sqlite3 blocks, so every call runs on that thread: the event loop stays free and the
+    connection is never used from two threads at once.
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botgpt-sqlite")
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the database thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
+
+    async def transaction(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the database thread inside one transaction."""
+        return await self.run(lambda: self._in_transaction(work))
+
+    def _in_transaction(self, work: Callable[[], T]) -> T:
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            result = work()
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+        return result
+
+    async def close(self) -> None:
+        await self.run(self.connection.close)
+        self._thread.shutdown(wait=True)
+
+
+@asynccontextmanager
+async def open_sqlite_database(path: Path) -> AsyncIterator[SqliteDatabase]:
+    """Open (creating or upgrading) the database at ``path`` and close it afterwards."""
+    database = SqliteDatabase(await asyncio.to_thread(connect, path))
+    try:
+        yield database
+    finally:
+        await database.close()

@@ -1,0 +1,173 @@
+"""SQLite document store: documents, chunks with float32 vectors, and the ingestion queue."""
+
+from __future__ import annotations
+
+import array
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from botgpt.adapters.sqlite_db import SqliteDatabase, stamp
+from botgpt.domain.model import Chunk, Document, DocumentStatus, IngestionJob
+
+_DOCUMENT_COLUMNS = (
+    "id, user_id, filename, content_type, size_bytes, sha256, status, created_at, updated_at,"
+    " chunks_total, chunks_embedded, error, embedder"
+)
+
+
+def _document(row: sqlite3.Row) -> Document:
+    return Document(
+        id=row["id"], user_id=row["user_id"], filename=row["filename"], content_type=row["content_type"],
+        size_bytes=row["size_bytes"], sha256=row["sha256"], status=DocumentStatus(row["status"]),
+        created_at=datetime.fromisoformat(row["created_at"]), updated_at=datetime.fromisoformat(row["updated_at"]),
+        chunks_total=row["chunks_total"], chunks_embedded=row["chunks_embedded"], error=row["error"],
+        embedder=row["embedder"],
+    )  # fmt: skip
+
+
+def _document_params(document: Document) -> tuple[Any, ...]:
+    return (
+        document.id, document.user_id, document.filename, document.content_type, document.size_bytes,
+        document.sha256, document.status.value, stamp(document.created_at), stamp(document.updated_at),
+        document.chunks_total, document.chunks_embedded, document.error, document.embedder,
+    )  # fmt: skip
+
+
+def _chunk(row: sqlite3.Row) -> Chunk:
+    vector = array.array("f")
+    vector.frombytes(row["vector"])
+    return Chunk(
+        id=row["id"], document_id=row["document_id"], ordinal=row["ordinal"], start=row["start_offset"],
+        end=row["end_offset"], text=row["text"], vector=vector,
+    )  # fmt: skip
+
+
+class SqliteDocumentStore:
+    """Documents, chunks and jobs in SQLite. Vectors are little-endian float32 BLOBs."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._database = database
+        self._db = database.connection
+
+    async def add_document(self, document: Document) -> None:
+        def work() -> None:
+            self._db.execute(
+                f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                _document_params(document),
+            )
+            self._db.execute(
+                "INSERT INTO ingestion_jobs (document_id, created_at) VALUES (?, ?)",
+                (document.id, stamp(document.created_at)),
+            )
+
+        await self._database.transaction(work)
+
+    async def get_document(self, user_id: str | None, document_id: str) -> Document | None:
+        sql = f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = ?"
+        row = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchone())
+        if row is None or (user_id is not None and row["user_id"] != user_id):
+            return None
+        return _document(row)
+
+    async def find_by_hash(self, user_id: str, sha256: str) -> Document | None:
+        sql = f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE user_id = ? AND sha256 = ?"
+        row = await self._database.run(lambda: self._db.execute(sql, (user_id, sha256)).fetchone())
+        return None if row is None else _document(row)
+
+    async def list_documents(self, user_id: str, limit: int, offset: int) -> list[Document]:
+        sql = (
+            f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE user_id = ?"
+            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        )
+        rows = await self._database.run(lambda: self._db.execute(sql, (user_id, limit, offset)).fetchall())
+        return [_document(row) for row in rows]
+
+    async def count_documents(self, user_id: str) -> int:
+        sql = "SELECT COUNT(*) FROM documents WHERE user_id = ?"
+        row = await self._database.run(lambda: self._db.execute(sql, (user_id,)).fetchone())
+        return int(row[0])
+
+    async def update_document(self, document: Document) -> None:
+        sql = (
+            "UPDATE documents SET status = ?, updated_at = ?, chunks_total = ?, chunks_embedded = ?,"
+            " error = ?, embedder = ? WHERE id = ?"
+        )
+        params = (
+            document.status.value, stamp(document.updated_at), document.chunks_total,
+            document.chunks_embedded, document.error, document.embedder, document.id,
+        )  # fmt: skip
+        await self._database.run(lambda: self._db.execute(sql, params))
+
+    async def delete_document(self, document_id: str) -> bool:
+        def work() -> bool:
+            self._db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+            self._db.execute("DELETE FROM ingestion_jobs WHERE document_id = ?", (document_id,))
+            return self._db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
+
+        return await self._database.transaction(work)
+
+    async def claim_job(self, worker: str, now: datetime, lease_until: datetime) -> IngestionJob | None:
+        # One statement: the pick and the lease are atomic, even across processes.
+        sql = (
+            "UPDATE ingestion_jobs SET worker = ?, lease_until = ?, attempts = attempts + 1"
+            " WHERE document_id = (SELECT document_id FROM ingestion_jobs"
+            "   WHERE lease_until IS NULL OR lease_until < ? ORDER BY created_at LIMIT 1)"
+            " RETURNING document_id, attempts"
+        )
+        params = (worker, stamp(lease_until), stamp(now))
+        row = await self._database.transaction(lambda: self._db.execute(sql, params).fetchone())
+        if row is None:
+            return None
+        return IngestionJob(document_id=row[0], worker=worker, lease_until=lease_until, attempts=row[1])
+
+    async def renew_lease(self, job: IngestionJob, lease_until: datetime) -> bool:
+        sql = "UPDATE ingestion_jobs SET lease_until = ? WHERE document_id = ? AND worker = ?"
+        params = (stamp(lease_until), job.document_id, job.worker)
+        return bool(await self._database.run(lambda: self._db.execute(sql, params).rowcount))
+
+    async def finish_job(self, job: IngestionJob) -> None:
+        sql = "DELETE FROM ingestion_jobs WHERE document_id = ? AND worker = ?"
+        await self._database.run(lambda: self._db.execute(sql, (job.document_id, job.worker)))
+
+    async def stored_chunk_count(self, document_id: str) -> int:
+        sql = "SELECT COUNT(*) FROM chunks WHERE document_id = ?"
+        row = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchone())
+        return int(row[0])
+
+    async def add_chunks(self, document: Document, chunks: Sequence[Chunk], embedder: str) -> None:
+        rows = [
+            (c.document_id, c.ordinal, c.id, c.start, c.end, c.text, embedder, len(c.vector), c.vector.tobytes())
+            for c in chunks
+        ]
+
+        def work() -> None:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO chunks (document_id, ordinal, id, start_offset, end_offset, text,"
+                " embedder, dimension, vector) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            self._db.execute(
+                "UPDATE documents SET chunks_embedded = ?, updated_at = ?, embedder = ? WHERE id = ?",
+                (document.chunks_embedded, stamp(document.updated_at), embedder, document.id),
+            )
+
+        await self._database.transaction(work)
+
+    async def clear_chunks(self, document_id: str) -> None:
+        sql = "DELETE FROM chunks WHERE document_id = ?"
+        await self._database.run(lambda: self._db.execute(sql, (document_id,)))
+
+    async def chunks_of(self, document_id: str) -> list[Chunk]:
+        sql = (
+            "SELECT document_id, ordinal, id, start_offset, end_offset, text, vector FROM chunks"
+            " WHERE document_id = ? ORDER BY ordinal"
+        )
+        rows = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchall())
+        return [_chunk(row) for row in rows]
+
+    async def chunk_embedder(self, document_id: str) -> str | None:
+        sql = "SELECT embedder FROM chunks WHERE document_id = ? LIMIT 1"
+        row = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchone())
+        return None if row is None else str(row[0])

@@ -1,0 +1,183 @@
+"""Durable ingestion: claim a job under a lease, extract, chunk, embed, store.
+
+A job lives in the store until its document is ready or has failed for good. A worker
+claims it atomically under a lease and renews the lease after every batch. If the worker
+dies, the lease runs out and another claim resumes where the stored chunks end: chunking is
+deterministic and chunk ids derive from (document, ordinal), so the document ends with
+exactly its chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import random
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+
+import attrs
+
+from botgpt.domain.chunking import chunk_id, stream_chunks
+from botgpt.domain.documents import extension_of
+from botgpt.domain.errors import EmbedderError, UnreadableDocument
+from botgpt.domain.model import Chunk, ChunkSpan, Document, DocumentStatus, IngestionJob, Vector
+from botgpt.ports.ai import Chunker, Embedder, TextExtractor
+from botgpt.ports.blobs import BlobStorage
+from botgpt.ports.documents import DocumentStore
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class IngestionPolicy:
+    """Batching, leases and retries of ingestion."""
+
+    batch_size: int = 32
+    lease: timedelta = timedelta(seconds=60)
+    embed_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+
+
+class IngestionFailed(Exception):
+    """The document cannot be ingested; the reason is shown to its owner."""
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (our lease had expired); stop without writing."""
+
+
+@attrs.define
+class IngestionWorker:
+    """Processes queued ingestion jobs, one at a time."""
+
+    store: DocumentStore
+    blobs: BlobStorage
+    extractors: Mapping[str, TextExtractor]
+    chunker: Chunker
+    embedder: Embedder
+    clock: Callable[[], datetime]
+    name: str = "worker"
+    policy: IngestionPolicy = attrs.Factory(IngestionPolicy)
+    sleep: Callable[[float], object] = asyncio.sleep
+
+    async def run_once(self) -> bool:
+        """Claim and process one job; False if there was none."""
+        now = self.clock()
+        job = await self.store.claim_job(self.name, now, now + self.policy.lease)
+        if job is None:
+            return False
+        await self._process(job)
+        return True
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_seconds: float = 2.0) -> None:
+        """Work until ``stop`` is set; sleep when idle until ``wake`` or a timeout."""
+        while not stop.is_set():
+            try:
+                worked = await self.run_once()
+            except Exception:
+                log.exception("ingestion worker %s hit an unexpected error", self.name)
+                worked = False
+            if not worked:
+                wake.clear()
+                await _wait_any(stop, wake, idle_seconds)
+
+    async def _process(self, job: IngestionJob) -> None:
+        document = await self.store.get_document(None, job.document_id)
+        if document is None:
+            await self.store.finish_job(job)
+            return
+        try:
+            await self._ingest(job, document)
+        except IngestionFailed as failure:
+            await self._fail(job, document, str(failure))
+        except EmbedderError as error:
+            await self._fail(job, document, f"embedding failed: {error}")
+        except LeaseLost:
+            log.warning("worker %s lost the lease on document %s", self.name, document.id)
+
+    async def _ingest(self, job: IngestionJob, document: Document) -> None:
+        extractor = self.extractors.get(extension_of(document.filename))
+        if extractor is None:
+            raise IngestionFailed("no extractor is installed for this file type")
+        path = await self.blobs.local_path(document.id)
+        total = await asyncio.to_thread(_count_spans, extractor, path, self.chunker)
+        if total == 0:
+            raise IngestionFailed("the document contains no text")
+        done = await self.store.stored_chunk_count(document.id)
+        document = await self._save(document, DocumentStatus.PROCESSING, total, done)
+        spans = _numbered_spans(extractor, path, self.chunker, skip=done)
+        while batch := await asyncio.to_thread(_take, spans, self.policy.batch_size):
+            document = await self._embed_batch(job, document, batch)
+        await self._save(document, DocumentStatus.READY, total, total)
+        await self.store.finish_job(job)
+        log.info("document %s is ready: %d chunks", document.id, total)
+
+    async def _embed_batch(
+        self, job: IngestionJob, document: Document, batch: list[tuple[int, ChunkSpan]]
+    ) -> Document:
+        vectors = await self._embed_with_retries([span.text for _, span in batch])
+        chunks = [
+            Chunk(id=chunk_id(document.id, ordinal), document_id=document.id, ordinal=ordinal,
+                  start=span.start, end=span.end, text=span.text, vector=vector)
+            for (ordinal, span), vector in zip(batch, vectors, strict=True)
+        ]
+        document = attrs.evolve(
+            document, chunks_embedded=batch[-1][0] + 1, updated_at=self.clock(), embedder=self.embedder.name
+        )
+        await self.store.add_chunks(document, chunks, self.embedder.name)
+        if not await self.store.renew_lease(job, self.clock() + self.policy.lease):
+            raise LeaseLost(document.id)
+        return document
+
+    async def _embed_with_retries(self, texts: list[str]) -> list[Vector]:
+        for attempt in itertools.count(1):
+            try:
+                return list(await self.embedder.embed(texts))
+            except EmbedderError as error:
+                if not error.transient or attempt >= self.policy.embed_attempts:
+                    raise
+                delay = random.uniform(0, min(self.policy.backoff_cap, self.policy.backoff_base * 2**attempt))
+                log.warning("embedder failed (%s); retry %d in %.1fs", error, attempt, delay)
+                await self.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _save(self, document: Document, status: DocumentStatus, total: int, done: int) -> Document:
+        document = attrs.evolve(
+            document, status=status, chunks_total=total, chunks_embedded=done, updated_at=self.clock(), error=None
+        )
+        await self.store.update_document(document)
+        return document
+
+    async def _fail(self, job: IngestionJob, document: Document, reason: str) -> None:
+        log.warning("document %s failed: %s", document.id, reason)
+        failed = attrs.evolve(document, status=DocumentStatus.FAILED, error=reason, updated_at=self.clock())
+        await self.store.clear_chunks(document.id)
+        await self.store.update_document(attrs.evolve(failed, chunks_embedded=0))
+        await self.store.finish_job(job)
+
+
+def _count_spans(extractor: TextExtractor, path: str, chunker: Chunker) -> int:
+    try:
+        return sum(1 for _ in stream_chunks(extractor.extract(path), chunker))
+    except UnreadableDocument as error:
+        raise IngestionFailed(str(error)) from error
+
+
+def _numbered_spans(
+    extractor: TextExtractor, path: str, chunker: Chunker, skip: int
+) -> Iterator[tuple[int, ChunkSpan]]:
+    numbered = enumerate(stream_chunks(extractor.extract(path), chunker))
+    return itertools.islice(numbered, skip, None)
+
+
+def _take(spans: Iterator[tuple[int, ChunkSpan]], count: int) -> list[tuple[int, ChunkSpan]]:
+    return list(itertools.islice(spans, count))
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

@@ -1,0 +1,65 @@
+"""Retrieval orchestration: check the documents, then ask the configured retriever."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from botgpt.domain.errors import DocumentNotFound, DocumentNotReady, EmbedderMismatch, InvalidRequest
+from botgpt.domain.ids import checked_id
+from botgpt.domain.model import Document, DocumentStatus, ScoredChunk
+from botgpt.ports.ai import Embedder, Retriever
+from botgpt.ports.documents import DocumentStore
+
+MAX_K = 100
+MAX_QUERY_CHARS = 4000
+
+
+@attrs.define
+class RetrievalService:
+    """Searches a user's ready documents with the configured retriever."""
+
+    store: DocumentStore
+    retriever: Retriever
+    embedder: Embedder
+
+    async def search(
+        self, user_id: str | None, query: str, document_ids: Sequence[str], k: int = 5
+    ) -> list[ScoredChunk]:
+        """The best ``k`` chunks of the documents for ``query``."""
+        if not query.strip() or len(query) > MAX_QUERY_CHARS:
+            raise InvalidRequest(f"query must be 1 to {MAX_QUERY_CHARS} characters")
+        if not 1 <= k <= MAX_K:
+            raise InvalidRequest(f"k must be between 1 and {MAX_K}")
+        documents = await self.ready_documents(user_id, document_ids)
+        return await self.search_documents(query, documents, k)
+
+    async def search_documents(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
+        """Search documents already checked by ``ready_documents``."""
+        self._check_embedder(documents)
+        return await self.retriever.search(query, documents, k)
+
+    async def ready_documents(self, user_id: str | None, document_ids: Sequence[str]) -> list[Document]:
+        """The documents, each owned by the user and ready; 404 or 409 otherwise."""
+        if not document_ids:
+            raise InvalidRequest("document_ids must name at least one document")
+        documents = []
+        for document_id in dict.fromkeys(document_ids):
+            document = await self.store.get_document(user_id, checked_id(document_id, "document id"))
+            if document is None:
+                raise DocumentNotFound(f"document {document_id} not found")
+            if document.status is not DocumentStatus.READY:
+                raise DocumentNotReady(
+                    f"document {document_id} is {document.status.value}", document.id, document.status.value
+                )
+            documents.append(document)
+        return documents
+
+    def _check_embedder(self, documents: Sequence[Document]) -> None:
+        foreign = sorted({d.embedder for d in documents if d.embedder != self.embedder.name}, key=str)
+        if foreign:
+            raise EmbedderMismatch(
+                f"documents were embedded with {', '.join(map(str, foreign))}, but the configured embedder is "
+                f"{self.embedder.name}; re-upload them or configure that embedder"
+            )

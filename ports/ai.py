@@ -1,0 +1,84 @@
+"""Ports for the retrieval pipeline: extraction, chunking, embedding, retrieval."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from botgpt.domain.model import ChunkSpan, Document, ScoredChunk, Vector
+
+
+class TextExtractor(Protocol):
+    """Turns a stored file of one type into text, streamed in segments."""
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """File name endings this extractor reads, e.g. ``(".txt",)``."""
+        ...
+
+    def sniff(self, head: bytes) -> bool:
+        """Whether the first bytes of a file look like this type."""
+        ...
+
+    def check(self, path: str) -> None:
+        """Quickly confirm the whole file is readable; raise ``UnreadableDocument`` if not."""
+        ...
+
+    def extract(self, path: str) -> Iterator[str]:
+        """The file's text, in order, in segments of bounded size. Raises ``UnreadableDocument``."""
+        ...
+
+
+class Chunker(Protocol):
+    """Splits text into spans. Pure and deterministic; spans cover the text in order."""
+
+    @property
+    def name(self) -> str:
+        """The chunker's registered name."""
+        ...
+
+    @property
+    def max_chars(self) -> int:
+        """No span is longer than this."""
+        ...
+
+    def chunk(self, text: str) -> list[ChunkSpan]:
+        """Spans of ``text`` with offsets into it; each ``text[start:end] == span.text``."""
+        ...
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors. ``name`` and ``dimension`` identify its vector space."""
+
+    @property
+    def name(self) -> str:
+        """A name that changes whenever vectors stop being comparable."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Length of every vector."""
+        ...
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        """One vector per text, in order. Raises ``EmbedderError``."""
+        ...
+
+
+class Retriever(Protocol):
+    """Ranks the chunks of some documents for a query."""
+
+    @property
+    def name(self) -> str:
+        """The retriever's registered name."""
+        ...
+
+    async def search(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
+        """The best ``k`` chunks of ``documents`` for ``query``, best first."""
+        ...
+
+    def forget(self, document_id: str) -> None:
+        """Drop anything cached for a document (it was deleted or re-ingested)."""
+        ...
+
+
