@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+
+import attrs
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
@@ -47,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--conversation", default=None, help="continue this conversation id")
     chat.set_defaults(run=_chat)
 
+    worker = commands.add_parser("worker", help="run ingestion workers without the HTTP API")
+    worker.add_argument("--workers", type=int, default=1, help="concurrent workers in this process")
+    worker.set_defaults(run=_worker)
+
     settings = commands.add_parser("settings", help="print every setting and its current value")
     settings.set_defaults(run=_print_settings)
     return parser
@@ -64,6 +71,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     config.accesslog = None
     log.info("serving on http://%s:%d (data in %s)", args.host, args.port, settings.data_dir)
     return int(run(config))
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    # The core's own workers are the ingestion loop: run them and wait for a signal.
+    settings = attrs.evolve(settings, ingest_workers=max(1, args.workers))
+    return asyncio.run(_run_workers(settings))
+
+
+async def _run_workers(settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with open_core(settings):
+        log.info("ingestion worker running (%d); Ctrl+C stops it", settings.ingest_workers)
+        await stop.wait()
+    return 0
 
 
 def _print_settings(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,38 +2,85 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from dependency_injector import containers, providers
 
+from botgpt.adapters.file_blobs import FileBlobStorage
+from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.adapters.memory_store import MemoryConversationStore
+from botgpt.adapters.sqlite_documents import SqliteDocumentStore
+from botgpt.adapters.sqlite_store import SqliteConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
-from botgpt.domain.conversations import ConversationService
+from botgpt.domain.conversations import ConversationService, utc_now
+from botgpt.domain.documents import DocumentService
+from botgpt.domain.ingestion import IngestionWorker
+from botgpt.domain.retrieval import RetrievalService
 from botgpt.entrypoints import resources
 from botgpt.entrypoints.http.identity import SeedIdentity
 from botgpt.entrypoints.settings import Settings
-from botgpt.plugins.manager import plugin_manager
+from botgpt.plugins.manager import extractors_by_extension, plugin_manager
 
 
 class Container(containers.DeclarativeContainer):
-    """Wires botgpt. Nothing connects or loads at import or construction time: stores and
-    models are async resources, started by ``init_resources()`` (the server does this in
-    ``before_serving``) and stopped by ``shutdown_resources()``."""
+    """Wires botgpt. Nothing connects or loads at import or construction time: the database,
+    models and ingestion workers are async resources, started by ``init_resources()`` (the
+    server does this in ``before_serving``) and stopped by ``shutdown_resources()``."""
 
     settings = providers.Dependency(instance_of=Settings)
     config = providers.Callable(lambda settings: settings.as_dict(), settings)
+    clock = providers.Object(utc_now)
 
     plugins = providers.Singleton(plugin_manager)
     token_counter = providers.Singleton(TiktokenCounter, encoding=settings.provided.token_encoding)
+
+    database = providers.Resource(resources.sqlite_database, path=settings.provided.sqlite_path)
     store = providers.Selector(
         settings.provided.store,
-        sqlite=providers.Resource(resources.sqlite_store, path=settings.provided.sqlite_path),
+        sqlite=providers.Singleton(SqliteConversationStore, database),
         memory=providers.Singleton(MemoryConversationStore),
     )
-    chat_model = providers.Resource(resources.chat_model, plugins=plugins, config=config)
-    policy = providers.Callable(lambda settings: settings.policy(), settings)
-
-    conversations = providers.Singleton(
-        ConversationService, store=store, chat=chat_model, tokens=token_counter, policy=policy
+    document_store = providers.Selector(
+        settings.provided.store,
+        sqlite=providers.Singleton(SqliteDocumentStore, database),
+        memory=providers.Singleton(MemoryDocumentStore),
     )
+    blobs = providers.Singleton(FileBlobStorage, settings.provided.blob_dir)
+
+    chat_model = providers.Resource(resources.chat_model, plugins=plugins, config=config)
+    embedder = providers.Resource(resources.embedder, plugins=plugins, config=config)
+    chunker = providers.Singleton(resources.chunker, plugins=plugins, config=config)
+    extractors = providers.Singleton(extractors_by_extension, plugins)
+    retriever = providers.Singleton(
+        resources.retriever, plugins=plugins, config=config, store=document_store, embedder=embedder
+    )
+
+    retrieval = providers.Singleton(RetrievalService, store=document_store, retriever=retriever, embedder=embedder)
+    conversations = providers.Singleton(
+        ConversationService,
+        store=store, chat=chat_model, tokens=token_counter, policy=settings.provided.policy.call(),
+        clock=clock, retrieval=retrieval,
+    )  # fmt: skip
+
+    ingest_wake = providers.Singleton(asyncio.Event)
+    documents = providers.Singleton(
+        DocumentService,
+        store=document_store, blobs=blobs, extractors=extractors, retrievers=providers.List(retriever),
+        clock=clock, max_upload_bytes=providers.Callable(lambda s: s.max_upload_mb << 20, settings),
+        on_queued=ingest_wake.provided.set,
+    )  # fmt: skip
+    ingestion_worker = providers.Factory(
+        IngestionWorker,
+        store=document_store, blobs=blobs, extractors=extractors, chunker=chunker, embedder=embedder,
+        clock=clock, policy=settings.provided.ingestion_policy.call(),
+    )  # fmt: skip
+    workers = providers.Resource(
+        resources.ingestion_workers,
+        make_worker=ingestion_worker.provider,
+        count=settings.provided.ingest_workers,
+        wake=ingest_wake,
+    )
+
     identity = providers.Singleton(SeedIdentity)
 
 

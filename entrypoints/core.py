@@ -10,6 +10,7 @@ import attrs
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.entrypoints.container import Container, build_container
+from botgpt.entrypoints.resources import resolved
 from botgpt.entrypoints.settings import Settings
 
 
@@ -23,10 +24,7 @@ class Core:
 
 async def provided(provider: Any) -> Any:
     """The value of a provider whose dependencies may be async resources."""
-    value = provider()
-    if hasattr(value, "__await__"):
-        value = await value
-    return value
+    return await resolved(provider())
 
 
 async def start_resources(container: Container) -> None:

@@ -1,33 +1,44 @@
-"""Async resources the container starts and stops: stores and models."""
+"""Async resources the container starts and stops: the database, models, ingestion workers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import inspect
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
-from botgpt.adapters.sqlite_store import SqliteConversationStore, open_sqlite_store
-from botgpt.entrypoints.settings import SettingsError
-from botgpt.plugins.manager import chat_model_factories
+from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database
+from botgpt.domain.ingestion import IngestionWorker
+from botgpt.plugins.hookspecs import RetrieverContext
+from botgpt.plugins.manager import (
+    PluginError,
+    chat_model_factories,
+    chunker_factories,
+    embedder_factories,
+    pick,
+    retriever_factories,
+)
+from botgpt.ports.ai import Chunker, Embedder, Retriever
 from botgpt.ports.chat import ChatModel
+from botgpt.ports.documents import DocumentStore
+from botgpt.entrypoints.settings import SettingsError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-async def sqlite_store(path: Path) -> AsyncIterator[SqliteConversationStore]:
-    """The SQLite store, open for the container's lifetime."""
-    async with open_sqlite_store(path) as store:
-        yield store
+async def sqlite_database(path: Path) -> AsyncIterator[SqliteDatabase]:
+    """The SQLite database, open for the container's lifetime."""
+    async with open_sqlite_database(path) as database:
+        yield database
 
 
-async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[ChatModel]:
-    """The configured provider's model, loaded at start and closed at stop."""
-    factories = chat_model_factories(plugins)
-    provider = config["chat_provider"]
-    if provider not in factories:
-        known = ", ".join(sorted(factories))
-        raise SettingsError(f"chat_provider {provider!r} is not registered; installed: {known}")
-    model = factories[provider](config)
+async def _managed(model: T) -> AsyncIterator[T]:
     load = getattr(model, "load", None)
     if load is not None:
         await load()
@@ -37,3 +48,66 @@ async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -
         close = getattr(model, "close", None)
         if close is not None:
             await close()
+
+
+def _chosen(factories: Mapping[str, Any], name: str, kind: str) -> Any:
+    try:
+        return pick(factories, name, kind)
+    except PluginError as error:
+        raise SettingsError(str(error)) from error
+
+
+async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[ChatModel]:
+    """The configured provider's model, loaded at start and closed at stop."""
+    factory = _chosen(chat_model_factories(plugins), config["chat_provider"], "chat_provider")
+    async for model in _managed(factory(config)):
+        yield model
+
+
+async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[Embedder]:
+    """The configured embedder, loaded at start and closed at stop."""
+    factory = _chosen(embedder_factories(plugins), config["embedder"], "embedder")
+    async for model in _managed(factory(config)):
+        yield model
+
+
+def chunker(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> Chunker:
+    """The configured chunker."""
+    built: Chunker = _chosen(chunker_factories(plugins), config["chunker"], "chunker")(config)
+    return built
+
+
+def retriever(
+    plugins: pluggy.PluginManager, config: Mapping[str, Any], store: DocumentStore, embedder: Embedder
+) -> Retriever:
+    """The configured retriever; composite retrievers may build other registered ones."""
+    factories = retriever_factories(plugins)
+
+    def build(name: str) -> Retriever:
+        built: Retriever = _chosen(factories, name, "retriever")(context)
+        return built
+
+    context = RetrieverContext(config=config, store=store, embedder=embedder, build=build)
+    return build(config["retriever"])
+
+
+async def resolved(value: Any) -> Any:
+    """A provider's value; providers that depend on async resources return awaitables."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+async def ingestion_workers(
+    make_worker: Callable[..., Any], count: int, wake: asyncio.Event
+) -> AsyncIterator[list[asyncio.Task[None]]]:
+    """``count`` background ingestion workers for the container's lifetime."""
+    stop = asyncio.Event()
+    prefix = f"{os.uname().nodename}:{os.getpid()}"
+    workers: list[IngestionWorker] = [await resolved(make_worker(name=f"{prefix}:{n}")) for n in range(count)]
+    tasks = [asyncio.create_task(worker.run(stop, wake)) for worker in workers]
+    try:
+        yield tasks
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

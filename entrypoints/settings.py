@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from botgpt.domain.ingestion import IngestionPolicy
 from botgpt.domain.policy import DEFAULT_SYSTEM_PROMPT, ConversationPolicy, TitleStrategy
 
 ENV_PREFIX = "BOTGPT_"
@@ -63,11 +65,43 @@ class Settings:
         "first_message", "How new conversations get a title.", ("first_message", "model")
     )
     max_request_kb: int = _setting(1024, "Largest accepted JSON request body, in KiB (larger: 413).")
+    max_upload_mb: int = _setting(50, "Largest accepted document upload, in MiB (larger: 413).")
+    embedder: str = _setting("local", "Embedder, by plugin name.")
+    embedder_model_path: str = _setting("", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2.")
+    embed_batch_size: int = _setting(32, "Texts per embedding call.")
+    chunker: str = _setting("sentence", "Chunker, by plugin name (`sentence`, `tokens`, or a plugin's).")
+    chunk_max_chars: int = _setting(500, "Size of `sentence` chunks, in characters.")
+    chunk_tokens: int = _setting(200, "Size of `tokens` chunks, in tokens.")
+    chunk_overlap_tokens: int = _setting(40, "Overlap of consecutive `tokens` chunks, in tokens.")
+    retriever: str = _setting("hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's).")
+    bm25_k1: float = _setting(1.2, "BM25 term-frequency saturation.")
+    bm25_b: float = _setting(0.75, "BM25 length normalisation.")
+    hybrid_depth: int = _setting(100, "How deep into each ranking hybrid fusion looks.")
+    hybrid_rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant.")
+    hybrid_dense_weight: float = _setting(1.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
+    rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")
+    rag_context_tokens: int = _setting(700, "Most tokens of sources placed in a RAG prompt.")
+    ingest_workers: int = _setting(1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`.")
+    ingest_batch_size: int = _setting(32, "Chunks embedded and stored per ingestion step.")
+    ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.")
+    embed_attempts: int = _setting(5, "Attempts at a failing embedding batch before the document fails.")
     log_level: str = _setting("INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "botgpt.sqlite3"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def ingestion_policy(self) -> IngestionPolicy:
+        """The domain's view of the ingestion settings."""
+        return IngestionPolicy(
+            batch_size=self.ingest_batch_size,
+            lease=timedelta(seconds=self.ingest_lease_seconds),
+            embed_attempts=self.embed_attempts,
+        )
 
     def policy(self) -> ConversationPolicy:
         """The domain's view of these settings."""
@@ -79,6 +113,8 @@ class Settings:
             max_message_chars=self.max_message_chars,
             safety_margin=self.context_safety_margin,
             title_strategy=TitleStrategy(self.title_strategy),
+            rag_top_k=self.rag_top_k,
+            rag_context_tokens=self.rag_context_tokens,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any, TypeVar
 
 import pluggy
 
 from botgpt.plugins import hookspecs
-from botgpt.plugins.hookspecs import PROJECT, ChatModelFactory
+from botgpt.plugins.hookspecs import (
+    PROJECT,
+    ChatModelFactory,
+    ChunkerFactory,
+    EmbedderFactory,
+    RetrieverFactory,
+)
+from botgpt.ports.ai import TextExtractor
 
 log = logging.getLogger(__name__)
+F = TypeVar("F")
 
 # Registered through the `botgpt` entry-point group like any third-party plugin; listed
 # here only as the fallback for environments whose package metadata is stale.
-BUILTIN_PLUGINS = ("botgpt.plugins.builtin.local_chat",)
+BUILTIN_PLUGINS = (
+    "botgpt.plugins.builtin.local_chat",
+    "botgpt.plugins.builtin.local_embedder",
+    "botgpt.plugins.builtin.chunkers",
+    "botgpt.plugins.builtin.retrievers",
+    "botgpt.plugins.builtin.extractors",
+)
 
 
 class PluginError(Exception):
-    """A plugin is broken or two plugins claim the same name."""
+    """A plugin is broken, two plugins claim the same name, or a name is not registered."""
 
 
 def plugin_manager(extra: tuple[object, ...] = ()) -> pluggy.PluginManager:
@@ -41,14 +57,54 @@ def _ensure_registered(manager: pluggy.PluginManager, module: ModuleType) -> Non
         manager.register(module)
 
 
+def _collect(hook: Callable[..., Any], kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def register(name: str, factory: Any) -> None:
+        if name in found:
+            raise PluginError(f"two plugins register a {kind} named {name!r}")
+        found[name] = factory
+
+    hook(register=register)
+    return found
+
+
 def chat_model_factories(manager: pluggy.PluginManager) -> dict[str, ChatModelFactory]:
     """Every registered chat model factory, by provider name."""
-    factories: dict[str, ChatModelFactory] = {}
+    return _collect(manager.hook.register_chat_models, "chat model")
 
-    def register(name: str, factory: ChatModelFactory) -> None:
-        if name in factories:
-            raise PluginError(f"two plugins register a chat model named {name!r}")
-        factories[name] = factory
 
-    manager.hook.register_chat_models(register=register)
-    return factories
+def embedder_factories(manager: pluggy.PluginManager) -> dict[str, EmbedderFactory]:
+    """Every registered embedder factory, by name."""
+    return _collect(manager.hook.register_embedders, "embedder")
+
+
+def chunker_factories(manager: pluggy.PluginManager) -> dict[str, ChunkerFactory]:
+    """Every registered chunker factory, by name."""
+    return _collect(manager.hook.register_chunkers, "chunker")
+
+
+def retriever_factories(manager: pluggy.PluginManager) -> dict[str, RetrieverFactory]:
+    """Every registered retriever factory, by name."""
+    return _collect(manager.hook.register_retrievers, "retriever")
+
+
+def extractors_by_extension(manager: pluggy.PluginManager) -> dict[str, TextExtractor]:
+    """Every registered extractor, by the file extensions it claims."""
+    found: dict[str, TextExtractor] = {}
+
+    def register(extractor: TextExtractor) -> None:
+        for extension in extractor.extensions:
+            if extension in found:
+                raise PluginError(f"two plugins register an extractor for {extension}")
+            found[extension] = extractor
+
+    manager.hook.register_extractors(register=register)
+    return found
+
+
+def pick(factories: dict[str, F], name: str, kind: str) -> F:
+    """The factory registered as ``name``; a clear error listing the installed ones if none."""
+    if name not in factories:
+        raise PluginError(f"no {kind} named {name!r} is installed; installed: {', '.join(sorted(factories))}")
+    return factories[name]

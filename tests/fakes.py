@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import array
+import hashlib
+import math
+import re
 from collections.abc import Sequence
 
-from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.errors import EmbedderError
+from botgpt.domain.model import ChatMessage, Completion, Vector
 
 
 class WordCounter:
@@ -48,3 +53,38 @@ class ScriptedChatModel:
             prompt_tokens=sum(len(m.content.split()) for m in messages),
             completion_tokens=len(text.split()),
         )
+
+
+class HashingEmbedder:
+    """Bag-of-words hashed into a small vector: texts sharing words are similar."""
+
+    def __init__(self, dimension: int = 64, name: str = "hashing") -> None:
+        self._dimension = dimension
+        self._name = name
+        self._errors: list[EmbedderError] = []
+        self.calls = 0
+        self.loaded = True
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def fail_next(self, *errors: EmbedderError) -> None:
+        self._errors.extend(errors)
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        self.calls += 1
+        if self._errors:
+            raise self._errors.pop(0)
+        return [self._vector(text) for text in texts]
+
+    def _vector(self, text: str) -> Vector:
+        values = [0.0] * self._dimension
+        for word in re.findall(r"\w+", text.lower()):
+            values[int(hashlib.md5(word.encode()).hexdigest(), 16) % self._dimension] += 1.0
+        norm = math.sqrt(sum(v * v for v in values)) or 1.0
+        return array.array("f", [v / norm for v in values])

@@ -9,9 +9,10 @@ from quart_schema import Info, QuartSchema, hide
 
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import start_resources, stop_resources
-from botgpt.entrypoints.http import conversations, docs, errors, health
+from botgpt.entrypoints.http import conversations, docs, documents, errors, health
 
-ROUTE_MODULES = (conversations, health)
+ROUTE_MODULES = (conversations, documents, health)
+BLUEPRINTS = (conversations.blueprint, documents.documents, documents.search, health.blueprint)
 log = logging.getLogger("botgpt")
 
 
@@ -34,9 +35,10 @@ def create_app(container: Container | None = None) -> Quart:
     )
     docs.use_bundled_swagger(app)
     hide(docs.asset)
-    errors.install_error_handling(app)
-    for module in ROUTE_MODULES:
-        app.register_blueprint(module.blueprint)
+    # Multipart framing adds a little to the file itself.
+    errors.install_error_handling(app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10))
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     app.extensions["botgpt.container"] = container
     _manage_lifecycle(app, container)
     return app

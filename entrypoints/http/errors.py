@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from quart import Quart, Request, Response, g, request
 from quart_schema import RequestSchemaValidationError
@@ -19,13 +19,18 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from botgpt.domain.errors import (
     BotgptError,
     ChatModelError,
+    DocumentNotReady,
+    DocumentsUnavailable,
+    EmbedderError,
     InvalidId,
     InvalidRequest,
     MessageTooLarge,
     ModelFailed,
     ModelUnavailable,
     NotFound,
+    UnsupportedDocument,
     UnsupportedMode,
+    UploadTooLarge,
 )
 
 log = logging.getLogger("botgpt.http")
@@ -36,7 +41,12 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Most specific first: the first matching class decides the status.
 DOMAIN_STATUS: tuple[tuple[type[BotgptError], int], ...] = (
     (MessageTooLarge, 413),
+    (UploadTooLarge, 413),
+    (UnsupportedDocument, 415),
     (InvalidId, 400),
+    (DocumentNotReady, 409),
+    (DocumentsUnavailable, 409),
+    (EmbedderError, 503),
     (UnsupportedMode, 422),
     (InvalidRequest, 422),
     (NotFound, 404),
@@ -59,7 +69,16 @@ class MalformedJson(BadRequest):
 
 
 class BotgptRequest(Request):
-    """Quart's request, with a JSON failure we can name without echoing parser internals."""
+    """Quart's request, with a JSON failure we can name without echoing parser internals,
+    and a larger body limit on the upload route only (the app sets the limits)."""
+
+    upload_path: ClassVar[str] = "/api/v1/documents"
+    upload_limit: ClassVar[int | None] = None
+
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        if method == "POST" and path.rstrip("/") == self.upload_path and self.upload_limit is not None:
+            kwargs["max_content_length"] = self.upload_limit
+        super().__init__(method, scheme, path, *args, **kwargs)
 
     def on_json_loading_failed(self, error: Exception | None) -> Any:
         raise MalformedJson()
@@ -69,8 +88,10 @@ def request_id() -> str:
     return str(getattr(g, "request_id", "-"))
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"code": code, "message": message, "request_id": request_id()}}
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: str
+) -> Response:
+    body = {"error": {"code": code, "message": message, "request_id": request_id(), **details}}
     response = Response(json.dumps(body), status=status, content_type="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -95,7 +116,8 @@ async def on_domain_error(error: BotgptError) -> Response:
     headers = {}
     if isinstance(error, ModelUnavailable) and error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    return error_response(status, error.code, str(error), headers)
+    details = {"document_id": error.document_id, "status": error.status} if isinstance(error, DocumentNotReady) else {}
+    return error_response(status, error.code, str(error), headers, **details)
 
 
 async def on_validation_error(error: RequestSchemaValidationError) -> Response:
@@ -128,9 +150,9 @@ async def echo_request_id(response: Response) -> Response:
     return response
 
 
-def install_error_handling(app: Quart) -> None:
+def install_error_handling(app: Quart, upload_limit: int) -> None:
     """Request ids, and a JSON error body for every failure."""
-    app.request_class = BotgptRequest
+    app.request_class = type("Request", (BotgptRequest,), {"upload_limit": upload_limit})
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
     app.register_error_handler(RequestSchemaValidationError, on_validation_error)

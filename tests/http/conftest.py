@@ -12,7 +12,7 @@ from quart.typing import TestClientProtocol as Client
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.http.app import create_app
 from botgpt.entrypoints.settings import Settings
-from tests.fakes import ScriptedChatModel
+from tests.fakes import HashingEmbedder, ScriptedChatModel
 
 
 @pytest.fixture
@@ -26,9 +26,15 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-def container(settings: Settings, chat: ScriptedChatModel) -> Container:
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def container(settings: Settings, chat: ScriptedChatModel, embedder: HashingEmbedder) -> Container:
     container = build_container(settings)
     container.chat_model.override(providers.Object(chat))
+    container.embedder.override(providers.Object(embedder))
     return container
 
 

