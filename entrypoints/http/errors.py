@@ -89,9 +89,10 @@ def request_id() -> str:
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: str
-) -> Response:
-    body = {"error": {"code": code, "message": message, "request_id": request_id(), **details}}
+    status: int, code: str, message: str, headers: dict[str, str] | None = None,
+    details: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
+    body = {"error": {"code": code, "message": message, "request_id": request_id(), **(details or {})}}
     response = Response(json.dumps(body), status=status, content_type="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -117,7 +118,7 @@ async def on_domain_error(error: BotgptError) -> Response:
     if isinstance(error, ModelUnavailable) and error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
     details = {"document_id": error.document_id, "status": error.status} if isinstance(error, DocumentNotReady) else {}
-    return error_response(status, error.code, str(error), headers, **details)
+    return error_response(status, error.code, str(error), headers, details)
 
 
 async def on_validation_error(error: RequestSchemaValidationError) -> Response:

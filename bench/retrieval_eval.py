@@ -1,0 +1,173 @@
+"""Retrieval quality on a BEIR-layout dataset, with botgpt's own chunker, embedder and retrievers.
+
+Each corpus document (title + " " + text) becomes one botgpt document, chunked by the
+configured chunker and embedded by the configured embedder. A document's score is the best
+score among its chunks; documents are ranked, as in BEIR/MTEB. Prints one line per retriever:
+
+    hybrid nDCG@10=0.xxxx Recall@100=0.xxxx
+
+Embeddings are cached under bench/.cache, so re-runs take seconds.
+
+    python bench/retrieval_eval.py --data ../shared/data/scifact --split test
+    python bench/retrieval_eval.py --data ../shared/data/scifact --split train --set hybrid_rrf_k=20
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import hashlib
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.domain.chunking import chunk_id, stream_chunks
+from botgpt.domain.model import Chunk, Document, DocumentStatus, Vector
+from botgpt.entrypoints.resources import embedder as embedder_resource
+from botgpt.entrypoints.resources import retriever as build_retriever
+from botgpt.entrypoints.settings import Settings
+from botgpt.plugins.manager import chunker_factories, pick, plugin_manager
+from botgpt.ports.ai import Embedder
+
+CACHE = Path(__file__).parent / ".cache"
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with path.open(encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            query_id, corpus_id, score = line.rstrip("\n").split("\t")
+            qrels[query_id][corpus_id] = int(score)
+    return qrels
+
+
+class CachedEmbedder:
+    """The configured embedder behind a disk cache keyed by text (benchmark only)."""
+
+    def __init__(self, inner: Embedder, cache: dict[str, Vector]) -> None:
+        self._inner, self._cache = inner, cache
+        self.name, self.dimension = inner.name, inner.dimension
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for start in range(0, len(missing), 256):
+            batch = missing[start : start + 256]
+            self._cache.update(zip(batch, await self._inner.embed(batch), strict=True))
+        return [self._cache[t] for t in texts]
+
+
+def load_cache(path: Path) -> dict[str, Vector]:
+    if not path.exists():
+        return {}
+    data = np.load(path, allow_pickle=False)
+    texts = json.loads(path.with_suffix(".json").read_text())
+    return {text: array.array("f", row.tobytes()) for text, row in zip(texts, data, strict=True)}
+
+
+def save_cache(path: Path, cache: dict[str, Vector]) -> None:
+    CACHE.mkdir(exist_ok=True)
+    texts = list(cache)
+    np.save(path, np.stack([np.frombuffer(cache[t], dtype=np.float32) for t in texts]))
+    path.with_suffix(".json").write_text(json.dumps(texts))
+
+
+def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
+    gains = sum(relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:10]))
+    ideal = sorted(relevant.values(), reverse=True)[:10]
+    best = sum(g / math.log2(rank + 2) for rank, g in enumerate(ideal))
+    return gains / best if best else 0.0
+
+
+def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
+    wanted = {doc for doc, score in relevant.items() if score > 0}
+    return len(wanted & set(ranked[:100])) / len(wanted) if wanted else 0.0
+
+
+async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder) -> MemoryDocumentStore:
+    store = MemoryDocumentStore()
+    chunker = pick(chunker_factories(plugin_manager()), settings.chunker, "chunker")(settings.as_dict())
+    started = time.perf_counter()
+    spans = {row["_id"]: list(stream_chunks([(row.get("title", "") + " " + row["text"]).strip()], chunker))
+             for row in corpus}  # fmt: skip
+    texts = [span.text for document_spans in spans.values() for span in document_spans]
+    vectors = iter(await embedder.embed(texts))
+    for row in corpus:
+        document = Document(
+            id=row["_id"], user_id="eval", filename=row.get("title", ""), content_type="text/plain",
+            size_bytes=0, sha256=row["_id"], status=DocumentStatus.READY, created_at=EPOCH, updated_at=EPOCH,
+            embedder=embedder.name,
+        )  # fmt: skip
+        await store.add_document(document)
+        chunks = [
+            Chunk(chunk_id(document.id, n), document.id, n, s.start, s.end, s.text, next(vectors))
+            for n, s in enumerate(spans[document.id])
+        ]
+        await store.add_chunks(document, chunks, embedder.name)
+    elapsed = time.perf_counter() - started
+    print(f"corpus: {len(corpus)} documents, {len(texts)} chunks ({elapsed:.0f}s)", file=sys.stderr)
+    return store
+
+
+async def evaluate(args: argparse.Namespace) -> None:
+    overrides = dict(item.split("=", 1) for item in args.set)
+    settings = Settings.load(environ={}, chunker=args.chunker, **overrides)
+    corpus = read_jsonl(args.data / "corpus.jsonl")
+    queries = {row["_id"]: row["text"] for row in read_jsonl(args.data / "queries.jsonl")}
+    qrels = read_qrels(args.data / "qrels" / f"{args.split}.tsv")
+    if args.limit:
+        qrels = dict(list(qrels.items())[: args.limit])
+    config = settings.as_dict()
+    key = hashlib.sha256(
+        json.dumps([str(args.data.resolve()), settings.chunker, settings.chunk_max_chars, settings.chunk_tokens,
+                    settings.chunk_overlap_tokens, settings.embedder]).encode()
+    ).hexdigest()[:12]  # fmt: skip
+    cache_path = CACHE / f"{args.data.name}-{key}.npy"
+    cache = load_cache(cache_path)
+    async for inner in embedder_resource(plugin_manager(), config):
+        embedder = CachedEmbedder(inner, cache)
+        store = await build_corpus(settings, corpus, embedder)
+        await embedder.embed([queries[q] for q in qrels])
+        save_cache(cache_path, cache)
+        documents = [d for d in await store.list_documents("eval", 10**9, 0)]
+        for name in args.retrievers.split(","):
+            retriever = build_retriever(plugin_manager(), {**config, "retriever": name}, store, embedder)
+            ndcg, recall = [], []
+            for query_id, relevant in qrels.items():
+                hits = await retriever.search(queries[query_id], documents, args.depth)
+                ranked = list(dict.fromkeys(hit.chunk.document_id for hit in hits))
+                ndcg.append(ndcg_at_10(ranked, relevant))
+                recall.append(recall_at_100(ranked, relevant))
+            print(f"{name} nDCG@10={np.mean(ndcg):.4f} Recall@100={np.mean(recall):.4f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--retrievers", default="dense,bm25,hybrid")
+    parser.add_argument("--chunker", default="sentence")
+    parser.add_argument("--depth", type=int, default=1000, help="chunks retrieved per query")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N queries")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting")
+    asyncio.run(evaluate(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Grounded conversations and retrieval orchestration."""
+
+from __future__ import annotations
+
+import pytest
+
+from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.adapters.memory_store import MemoryConversationStore
+from botgpt.domain.conversations import ConversationService
+from botgpt.domain.documents import DocumentService
+from botgpt.domain.errors import (
+    DocumentNotFound,
+    DocumentNotReady,
+    DocumentsUnavailable,
+    EmbedderMismatch,
+    InvalidRequest,
+)
+from botgpt.domain.fusion import reciprocal_rank_fusion
+from botgpt.domain.grounding import INSTRUCTION, citations_for, select_sources
+from botgpt.domain.ingestion import IngestionWorker
+from botgpt.domain.model import Chunk, Mode, Role, ScoredChunk
+from botgpt.domain.policy import ConversationPolicy
+from botgpt.domain.retrieval import RetrievalService
+from tests.conftest import SteppingClock
+from tests.fakes import HashingEmbedder, ScriptedChatModel, WordCounter
+from tests.unit.conftest import stream
+
+LIGHTHOUSES = b"""Lighthouses guide ships at night. The Fresnel lens made their light visible far away.
+Keepers lived in small houses next to the tower. Automation replaced most keepers by 1990.
+"""
+BREAD = b"""Bread needs flour, water, salt and yeast. Dough rises in a warm place.
+Sourdough uses a starter instead of commercial yeast.
+"""
+
+
+@pytest.fixture
+def chat() -> ScriptedChatModel:
+    return ScriptedChatModel(answers=["The Fresnel lens did [1].", "Keepers lived next to it [2] [9]."] * 3)
+
+
+@pytest.fixture
+def rag_service(chat: ScriptedChatModel, retrieval: RetrievalService) -> ConversationService:
+    return ConversationService(
+        store=MemoryConversationStore(), chat=chat, tokens=WordCounter(),
+        policy=ConversationPolicy(rag_top_k=3, rag_context_tokens=200), clock=SteppingClock(), retrieval=retrieval,
+    )  # fmt: skip
+
+
+async def ready_document(service: DocumentService, worker: IngestionWorker, data: bytes, name: str) -> str:
+    document_id = (await service.upload("alice", name, stream(data))).document.id
+    assert await worker.run_once()
+    return document_id
+
+
+async def test_a_rag_turn_cites_retrieved_chunks(
+    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker,
+    chat: ScriptedChatModel,
+) -> None:  # fmt: skip
+    doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    turn = await rag_service.start("alice", "What made the light visible far away?", Mode.RAG, [doc])
+
+    final = chat.prompts[-1][-1]
+    assert final.role is Role.USER and final.content.startswith(INSTRUCTION)
+    assert "[1] (lighthouses.txt)" in final.content and "Question: What made" in final.content
+    citations = turn.assistant_message.citations
+    assert len(citations) == 1 and citations[0].document_id == doc
+    cited_text = LIGHTHOUSES.decode()[citations[0].start : citations[0].end]
+    assert "Fresnel" in cited_text and citations[0].snippet in cited_text
+    assert turn.user_message.content == "What made the light visible far away?"  # stored raw
+
+
+async def test_markers_outside_the_sources_are_not_cited(
+    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker
+) -> None:
+    doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    first = await rag_service.start("alice", "What made the light visible?", Mode.RAG, [doc])
+    second = await rag_service.post("alice", first.conversation.id, "Where did keepers live?")
+    assert len(second.assistant_message.citations) == 1  # [2] is cited, [9] was never retrieved
+
+
+async def test_the_prompt_prefix_is_stable_across_rag_turns(
+    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker,
+    chat: ScriptedChatModel,
+) -> None:  # fmt: skip
+    doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    first = await rag_service.start("alice", "What made the light visible?", Mode.RAG, [doc])
+    await rag_service.post("alice", first.conversation.id, "Where did keepers live?")
+    turn_one, turn_two = chat.prompts
+    assert turn_two[0] == turn_one[0]  # same system prompt, no sources in it
+    assert turn_two[1].content == "What made the light visible?"  # history holds the raw question
+
+
+async def test_rag_needs_ready_owned_documents(
+    rag_service: ConversationService, document_service: DocumentService
+) -> None:
+    pending = (await document_service.upload("alice", "l.txt", stream(LIGHTHOUSES))).document.id
+    with pytest.raises(DocumentNotReady) as raised:
+        await rag_service.start("alice", "q?", Mode.RAG, [pending])
+    assert raised.value.status == "pending"
+    with pytest.raises(DocumentNotFound):
+        await rag_service.start("bob", "q?", Mode.RAG, [pending])
+    with pytest.raises(InvalidRequest):
+        await rag_service.start("alice", "q?", Mode.RAG, [])
+
+
+async def test_deleted_documents_are_skipped_then_the_conversation_is_unavailable(
+    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker,
+    retrieval: RetrievalService,
+) -> None:  # fmt: skip
+    light = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    bread = await ready_document(document_service, worker, BREAD, "bread.txt")
+    turn = await rag_service.start("alice", "What does sourdough use?", Mode.RAG, [light, bread])
+    await document_service.delete("alice", bread)
+
+    after = await rag_service.post("alice", turn.conversation.id, "And what does dough need?")
+    assert {c.document_id for c in after.assistant_message.citations} <= {light}
+
+    await document_service.delete("alice", light)
+    with pytest.raises(DocumentsUnavailable):
+        await rag_service.post("alice", turn.conversation.id, "Anything left?")
+
+
+async def test_retrieval_never_returns_deleted_chunks(
+    document_service: DocumentService, worker: IngestionWorker, retrieval: RetrievalService,
+    documents_store: MemoryDocumentStore,
+) -> None:  # fmt: skip
+    doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    assert await retrieval.search("alice", "Fresnel lens", [doc], k=2)
+    await document_service.delete("alice", doc)
+    with pytest.raises(DocumentNotFound):
+        await retrieval.search("alice", "Fresnel lens", [doc], k=2)
+    assert await documents_store.chunks_of(doc) == []
+
+
+async def test_search_ranks_the_relevant_chunk_first(
+    document_service: DocumentService, worker: IngestionWorker, retrieval: RetrievalService
+) -> None:
+    light = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    bread = await ready_document(document_service, worker, BREAD, "bread.txt")
+    hits = await retrieval.search("alice", "sourdough starter yeast", [light, bread], k=3)
+    assert hits[0].chunk.document_id == bread and "starter" in hits[0].chunk.text
+    assert dict(hits[0].ranks).keys() == {"dense", "bm25"}
+
+
+async def test_vectors_from_another_embedder_are_refused(
+    document_service: DocumentService, worker: IngestionWorker, retrieval: RetrievalService
+) -> None:
+    doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    retrieval.embedder = HashingEmbedder(name="another-model")
+    with pytest.raises(EmbedderMismatch, match="hashing"):
+        await retrieval.search("alice", "lens", [doc], k=2)
+
+
+@pytest.mark.parametrize(("query", "k"), [("", 3), ("x" * 5000, 3), ("ok", 0), ("ok", 101)])
+async def test_bad_searches(retrieval: RetrievalService, query: str, k: int) -> None:
+    with pytest.raises(InvalidRequest):
+        await retrieval.search("alice", query, ["0" * 32], k=k)
+
+
+def scored(chunk_ids: list[str]) -> list[ScoredChunk]:
+    return [ScoredChunk(Chunk(i, "d", n, 0, 1, i), 1.0 / (n + 1)) for n, i in enumerate(chunk_ids)]
+
+
+def test_fusion_rewards_agreement_and_records_ranks() -> None:
+    fused = reciprocal_rank_fusion({"dense": scored(["a", "b", "c"]), "bm25": scored(["c", "b", "d"])}, k=3)
+    # c: 1/(60+3) + 1/(60+1) beats b: 2/(60+2), and both beat a and d, found once each.
+    assert [f.chunk.id for f in fused] == ["c", "b", "a"]
+    assert dict(next(f for f in fused if f.chunk.id == "c").ranks) == {"dense": 3, "bm25": 1}
+    assert len(fused) == 3
+
+
+def test_sources_fit_their_budget_in_rank_order() -> None:
+    hits = scored(["one two three", "four five", "six"])
+    sources = select_sources(hits, {"d": "f.txt"}, budget=13, tokens=WordCounter())
+    assert [s.number for s in sources] == [1, 2]
+    assert citations_for("see [2]", sources)[0].chunk_id == "four five"
+    assert len(citations_for("no markers", sources)) == 2
