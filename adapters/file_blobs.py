@@ -39,7 +39,7 @@ class FileBlobStorage:
                     size += len(block)
             await asyncio.to_thread(os.replace, temporary, target)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            await asyncio.to_thread(Path(temporary).unlink, missing_ok=True)
             raise
         return size
 

@@ -85,7 +85,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-
 def stamp(moment: datetime) -> str:
     """Fixed-width UTC text: sorts in time order, which the indexes rely on."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")

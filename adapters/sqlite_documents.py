@@ -19,29 +19,52 @@ _DOCUMENT_COLUMNS = (
 
 def _document(row: sqlite3.Row) -> Document:
     return Document(
-        id=row["id"], user_id=row["user_id"], filename=row["filename"], content_type=row["content_type"],
-        size_bytes=row["size_bytes"], sha256=row["sha256"], status=DocumentStatus(row["status"]),
-        created_at=datetime.fromisoformat(row["created_at"]), updated_at=datetime.fromisoformat(row["updated_at"]),
-        chunks_total=row["chunks_total"], chunks_embedded=row["chunks_embedded"], error=row["error"],
+        id=row["id"],
+        user_id=row["user_id"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size_bytes=row["size_bytes"],
+        sha256=row["sha256"],
+        status=DocumentStatus(row["status"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        chunks_total=row["chunks_total"],
+        chunks_embedded=row["chunks_embedded"],
+        error=row["error"],
         embedder=row["embedder"],
-    )  # fmt: skip
+    )
 
 
 def _document_params(document: Document) -> tuple[Any, ...]:
     return (
-        document.id, document.user_id, document.filename, document.content_type, document.size_bytes,
-        document.sha256, document.status.value, stamp(document.created_at), stamp(document.updated_at),
-        document.chunks_total, document.chunks_embedded, document.error, document.embedder,
-    )  # fmt: skip
+        document.id,
+        document.user_id,
+        document.filename,
+        document.content_type,
+        document.size_bytes,
+        document.sha256,
+        document.status.value,
+        stamp(document.created_at),
+        stamp(document.updated_at),
+        document.chunks_total,
+        document.chunks_embedded,
+        document.error,
+        document.embedder,
+    )
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
     vector = array.array("f")
     vector.frombytes(row["vector"])
     return Chunk(
-        id=row["id"], document_id=row["document_id"], ordinal=row["ordinal"], start=row["start_offset"],
-        end=row["end_offset"], text=row["text"], vector=vector,
-    )  # fmt: skip
+        id=row["id"],
+        document_id=row["document_id"],
+        ordinal=row["ordinal"],
+        start=row["start_offset"],
+        end=row["end_offset"],
+        text=row["text"],
+        vector=vector,
+    )
 
 
 class SqliteDocumentStore:
@@ -95,9 +118,14 @@ class SqliteDocumentStore:
             " error = ?, embedder = ? WHERE id = ?"
         )
         params = (
-            document.status.value, stamp(document.updated_at), document.chunks_total,
-            document.chunks_embedded, document.error, document.embedder, document.id,
-        )  # fmt: skip
+            document.status.value,
+            stamp(document.updated_at),
+            document.chunks_total,
+            document.chunks_embedded,
+            document.error,
+            document.embedder,
+            document.id,
+        )
         await self._database.run(lambda: self._db.execute(sql, params))
 
     async def delete_document(self, document_id: str) -> bool:
@@ -138,7 +166,17 @@ class SqliteDocumentStore:
 
     async def add_chunks(self, document: Document, chunks: Sequence[Chunk], embedder: str) -> None:
         rows = [
-            (c.document_id, c.ordinal, c.id, c.start, c.end, c.text, embedder, len(c.vector), c.vector.tobytes())
+            (
+                c.document_id,
+                c.ordinal,
+                c.id,
+                c.start,
+                c.end,
+                c.text,
+                embedder,
+                len(c.vector),
+                c.vector.tobytes(),
+            )
             for c in chunks
         ]
 

@@ -20,44 +20,67 @@ _CONVERSATION_COLUMNS = (
     "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens"
 )
 _MESSAGE_COLUMNS = (
-    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations"
+    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens,"
+    " citations"
 )
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:
     return Conversation(
-        id=row["id"], user_id=row["user_id"], title=row["title"], mode=Mode(row["mode"]),
+        id=row["id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        mode=Mode(row["mode"]),
         document_ids=tuple(json.loads(row["document_ids"])),
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
-        message_count=row["message_count"], total_tokens=row["total_tokens"],
-    )  # fmt: skip
+        message_count=row["message_count"],
+        total_tokens=row["total_tokens"],
+    )
 
 
 def _message(row: sqlite3.Row) -> Message:
     return Message(
-        id=row["id"], conversation_id=row["conversation_id"], role=Role(row["role"]),
-        content=row["content"], created_at=datetime.fromisoformat(row["created_at"]),
-        tokens=row["tokens"], model=row["model"], prompt_tokens=row["prompt_tokens"],
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        role=Role(row["role"]),
+        content=row["content"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        tokens=row["tokens"],
+        model=row["model"],
+        prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"],
         citations=tuple(Citation(**item) for item in json.loads(row["citations"])),
-    )  # fmt: skip
+    )
 
 
 def _message_params(message: Message) -> tuple[Any, ...]:
     return (
-        message.id, message.conversation_id, message.role.value, message.content,
-        stamp(message.created_at), message.tokens, message.model, message.prompt_tokens,
-        message.completion_tokens, json.dumps([attrs.asdict(c) for c in message.citations]),
-    )  # fmt: skip
+        message.id,
+        message.conversation_id,
+        message.role.value,
+        message.content,
+        stamp(message.created_at),
+        message.tokens,
+        message.model,
+        message.prompt_tokens,
+        message.completion_tokens,
+        json.dumps([attrs.asdict(c) for c in message.citations]),
+    )
 
 
 def _conversation_params(conversation: Conversation) -> tuple[Any, ...]:
     return (
-        conversation.id, conversation.user_id, conversation.title, conversation.mode.value,
-        json.dumps(list(conversation.document_ids)), stamp(conversation.created_at),
-        stamp(conversation.updated_at), conversation.message_count, conversation.total_tokens,
-    )  # fmt: skip
+        conversation.id,
+        conversation.user_id,
+        conversation.title,
+        conversation.mode.value,
+        json.dumps(list(conversation.document_ids)),
+        stamp(conversation.created_at),
+        stamp(conversation.updated_at),
+        conversation.message_count,
+        conversation.total_tokens,
+    )
 
 
 class SqliteConversationStore:
@@ -83,7 +106,12 @@ class SqliteConversationStore:
             updated = self._db.execute(
                 "UPDATE conversations SET updated_at = ?, message_count = message_count + ?,"
                 " total_tokens = total_tokens + ? WHERE id = ?",
-                (stamp(conversation.updated_at), len(messages), sum(m.tokens for m in messages), conversation.id),
+                (
+                    stamp(conversation.updated_at),
+                    len(messages),
+                    sum(m.tokens for m in messages),
+                    conversation.id,
+                ),
             )
             if updated.rowcount == 0:
                 raise ConversationNotFound("conversation not found")
@@ -110,7 +138,9 @@ class SqliteConversationStore:
 
     async def rename_conversation(self, conversation_id: str, title: str) -> bool:
         def work() -> bool:
-            cursor = self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+            cursor = self._db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+            )
             return cursor.rowcount > 0
 
         return await self._database.run(work)

@@ -55,7 +55,10 @@ class SentenceTransformerEmbedder:
         """Load the model from disk, never from a hub (HF_HUB_OFFLINE=1). Idempotent."""
         if self._model is None:
             self._model = await self._run(self._load)
-            measure = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            measure = (
+                getattr(self._model, "get_embedding_dimension", None)
+                or self._model.get_sentence_embedding_dimension
+            )
             self._dimension = int(measure())
 
     def _load(self) -> Any:
@@ -78,9 +81,12 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: list[str]) -> Any:
         return self._model.encode(
-            texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=False,
-        )  # fmt: skip
+        )
 
     async def _run(self, work: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)

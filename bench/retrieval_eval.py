@@ -100,20 +100,31 @@ def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
     return len(wanted & set(ranked[:100])) / len(wanted) if wanted else 0.0
 
 
-async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder) -> MemoryDocumentStore:
+async def build_corpus(
+    settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder
+) -> MemoryDocumentStore:
     store = MemoryDocumentStore()
     chunker = pick(chunker_factories(plugin_manager()), settings.chunker, "chunker")(settings.as_dict())
     started = time.perf_counter()
-    spans = {row["_id"]: list(stream_chunks([(row.get("title", "") + " " + row["text"]).strip()], chunker))
-             for row in corpus}  # fmt: skip
+    spans = {
+        row["_id"]: list(stream_chunks([(row.get("title", "") + " " + row["text"]).strip()], chunker))
+        for row in corpus
+    }
     texts = [span.text for document_spans in spans.values() for span in document_spans]
     vectors = iter(await embedder.embed(texts))
     for row in corpus:
         document = Document(
-            id=row["_id"], user_id="eval", filename=row.get("title", ""), content_type="text/plain",
-            size_bytes=0, sha256=row["_id"], status=DocumentStatus.READY, created_at=EPOCH, updated_at=EPOCH,
+            id=row["_id"],
+            user_id="eval",
+            filename=row.get("title", ""),
+            content_type="text/plain",
+            size_bytes=0,
+            sha256=row["_id"],
+            status=DocumentStatus.READY,
+            created_at=EPOCH,
+            updated_at=EPOCH,
             embedder=embedder.name,
-        )  # fmt: skip
+        )
         await store.add_document(document)
         chunks = [
             Chunk(chunk_id(document.id, n), document.id, n, s.start, s.end, s.text, next(vectors))
@@ -135,9 +146,17 @@ async def evaluate(args: argparse.Namespace) -> None:
         qrels = dict(list(qrels.items())[: args.limit])
     config = settings.as_dict()
     key = hashlib.sha256(
-        json.dumps([str(args.data.resolve()), settings.chunker, settings.chunk_max_chars, settings.chunk_tokens,
-                    settings.chunk_overlap_tokens, settings.embedder]).encode()
-    ).hexdigest()[:12]  # fmt: skip
+        json.dumps(
+            [
+                str(args.data.resolve()),
+                settings.chunker,
+                settings.chunk_max_chars,
+                settings.chunk_tokens,
+                settings.chunk_overlap_tokens,
+                settings.embedder,
+            ]
+        ).encode()
+    ).hexdigest()[:12]
     cache_path = CACHE / f"{args.data.name}-{key}.npy"
     cache = load_cache(cache_path)
     async for inner in embedder_resource(plugin_manager(), config):

@@ -203,10 +203,14 @@ class ConversationService:
         """The prompt for one turn: system prompt, the newest history that fits, then the
         message (``final_text``, when given, is the message grounded in its sources)."""
         final_text = user_message.content if final_text is None else final_text
-        final_tokens = user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
+        final_tokens = (
+            user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
+        )
         room = self._budget().history_room(self._system_tokens(), final_tokens)
         if room < 0:
-            raise MessageTooLarge(f"message is {user_message.tokens} tokens; it does not fit the model's context window")
+            raise MessageTooLarge(
+                f"message is {user_message.tokens} tokens; it does not fit the model's context window"
+            )
         kept = newest_that_fit(history, room, message_cost, self.policy.history_max_messages)
         return [
             ChatMessage(Role.SYSTEM, self.policy.system_prompt),
@@ -219,8 +223,12 @@ class ConversationService:
 
     async def _sources(self, user_message: Message, documents: Sequence[Document]) -> list[Source]:
         assert self.retrieval is not None
-        retrieved = await self.retrieval.search_documents(user_message.content, documents, self.policy.rag_top_k)
-        room = self._budget().history_room(self._system_tokens(), user_message.tokens + GROUNDING_OVERHEAD_TOKENS)
+        retrieved = await self.retrieval.search_documents(
+            user_message.content, documents, self.policy.rag_top_k
+        )
+        room = self._budget().history_room(
+            self._system_tokens(), user_message.tokens + GROUNDING_OVERHEAD_TOKENS
+        )
         budget = min(self.policy.rag_context_tokens, room)
         return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
 
@@ -240,7 +248,8 @@ class ConversationService:
         if conversation.mode is Mode.OPEN_CHAT or self.retrieval is None:
             return []
         remaining = [
-            document_id for document_id in conversation.document_ids
+            document_id
+            for document_id in conversation.document_ids
             if await self.retrieval.store.get_document(conversation.user_id, document_id) is not None
         ]
         if not remaining:

@@ -116,7 +116,9 @@ class DocumentService:
         extension = extension_of(filename)
         if extension not in self.extractors:
             supported = ", ".join(sorted(self.extractors))
-            raise UnsupportedDocument(f"{extension or 'files without an extension'} not supported; use {supported}")
+            raise UnsupportedDocument(
+                f"{extension or 'files without an extension'} not supported; use {supported}"
+            )
         return self.extractors[extension]
 
     async def _check_content(self, key: str, inspector: UploadInspector, extractor: TextExtractor) -> None:
@@ -128,13 +130,24 @@ class DocumentService:
         await asyncio.to_thread(extractor.check, path)
 
     def _new_document(
-        self, document_id: str, user_id: str, filename: str, inspector: UploadInspector, extractor: TextExtractor
+        self,
+        document_id: str,
+        user_id: str,
+        filename: str,
+        inspector: UploadInspector,
+        extractor: TextExtractor,
     ) -> Document:
         now = self.clock()
         return Document(
-            id=document_id, user_id=user_id, filename=filename,
-            content_type=content_type_of(extension_of(filename)), size_bytes=inspector.size,
-            sha256=inspector.sha256, status=DocumentStatus.PENDING, created_at=now, updated_at=now,
+            id=document_id,
+            user_id=user_id,
+            filename=filename,
+            content_type=content_type_of(extension_of(filename)),
+            size_bytes=inspector.size,
+            sha256=inspector.sha256,
+            status=DocumentStatus.PENDING,
+            created_at=now,
+            updated_at=now,
         )
 
     async def get(self, user_id: str | None, document_id: str) -> Document:
@@ -152,8 +165,13 @@ class DocumentService:
         items = await self.store.list_documents(user_id, limit, offset)
         total = await self.store.count_documents(user_id)
         more = offset + len(items) < total
-        return Page(items=tuple(items), total=total, limit=limit, offset=offset,
-                    next_cursor=str(offset + limit) if more else None)
+        return Page(
+            items=tuple(items),
+            total=total,
+            limit=limit,
+            offset=offset,
+            next_cursor=str(offset + limit) if more else None,
+        )
 
     async def delete(self, user_id: str | None, document_id: str) -> None:
         """Delete the document, its file, chunks and vectors, and any pending ingestion."""

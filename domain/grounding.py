@@ -69,6 +69,11 @@ def citations_for(answer: str, sources: Sequence[Source]) -> tuple[Citation, ...
 def _citation(source: Source) -> Citation:
     chunk = source.scored.chunk
     return Citation(
-        document_id=chunk.document_id, filename=source.filename, chunk_id=chunk.id, start=chunk.start,
-        end=chunk.end, score=round(source.scored.score, 6), snippet=chunk.text.strip()[:SNIPPET_CHARS],
+        document_id=chunk.document_id,
+        filename=source.filename,
+        chunk_id=chunk.id,
+        start=chunk.start,
+        end=chunk.end,
+        score=round(source.scored.score, 6),
+        snippet=chunk.text.strip()[:SNIPPET_CHARS],
     )

@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 import attrs
@@ -60,7 +60,7 @@ class IngestionWorker:
     clock: Callable[[], datetime]
     name: str = "worker"
     policy: IngestionPolicy = attrs.Factory(IngestionPolicy)
-    sleep: Callable[[float], object] = asyncio.sleep
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def run_once(self) -> bool:
         """Claim and process one job; False if there was none."""
@@ -119,8 +119,15 @@ class IngestionWorker:
     ) -> Document:
         vectors = await self._embed_with_retries([span.text for _, span in batch])
         chunks = [
-            Chunk(id=chunk_id(document.id, ordinal), document_id=document.id, ordinal=ordinal,
-                  start=span.start, end=span.end, text=span.text, vector=vector)
+            Chunk(
+                id=chunk_id(document.id, ordinal),
+                document_id=document.id,
+                ordinal=ordinal,
+                start=span.start,
+                end=span.end,
+                text=span.text,
+                vector=vector,
+            )
             for (ordinal, span), vector in zip(batch, vectors, strict=True)
         ]
         document = attrs.evolve(
@@ -145,7 +152,12 @@ class IngestionWorker:
 
     async def _save(self, document: Document, status: DocumentStatus, total: int, done: int) -> Document:
         document = attrs.evolve(
-            document, status=status, chunks_total=total, chunks_embedded=done, updated_at=self.clock(), error=None
+            document,
+            status=status,
+            chunks_total=total,
+            chunks_embedded=done,
+            updated_at=self.clock(),
+            error=None,
         )
         await self.store.update_document(document)
         return document
@@ -176,8 +188,8 @@ def _take(spans: Iterator[tuple[int, ChunkSpan]], count: int) -> list[tuple[int,
     return list(itertools.islice(spans, count))
 
 
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
     waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     for waiter in waiters:
         waiter.cancel()

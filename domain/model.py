@@ -5,7 +5,7 @@ from __future__ import annotations
 import array
 import enum
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
@@ -181,7 +181,10 @@ class ChunkSpan:
 
 
 # A vector is a compact float32 array; adapters view it with numpy without copying.
-Vector = array.array
+if TYPE_CHECKING:
+    Vector = array.array[float]
+else:
+    Vector = array.array
 
 
 @attrs.frozen

@@ -60,6 +60,6 @@ class RetrievalService:
         foreign = sorted({d.embedder for d in documents if d.embedder != self.embedder.name}, key=str)
         if foreign:
             raise EmbedderMismatch(
-                f"documents were embedded with {', '.join(map(str, foreign))}, but the configured embedder is "
-                f"{self.embedder.name}; re-upload them or configure that embedder"
+                f"documents were embedded with {', '.join(map(str, foreign))}, but the configured "
+                f"embedder is {self.embedder.name}; re-upload them or configure that embedder"
             )

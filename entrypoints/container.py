@@ -55,25 +55,40 @@ class Container(containers.DeclarativeContainer):
         resources.retriever, plugins=plugins, config=config, store=document_store, embedder=embedder
     )
 
-    retrieval = providers.Singleton(RetrievalService, store=document_store, retriever=retriever, embedder=embedder)
+    retrieval = providers.Singleton(
+        RetrievalService, store=document_store, retriever=retriever, embedder=embedder
+    )
     conversations = providers.Singleton(
         ConversationService,
-        store=store, chat=chat_model, tokens=token_counter, policy=settings.provided.policy.call(),
-        clock=clock, retrieval=retrieval,
-    )  # fmt: skip
+        store=store,
+        chat=chat_model,
+        tokens=token_counter,
+        policy=settings.provided.policy.call(),
+        clock=clock,
+        retrieval=retrieval,
+    )
 
     ingest_wake = providers.Singleton(asyncio.Event)
     documents = providers.Singleton(
         DocumentService,
-        store=document_store, blobs=blobs, extractors=extractors, retrievers=providers.List(retriever),
-        clock=clock, max_upload_bytes=providers.Callable(lambda s: s.max_upload_mb << 20, settings),
+        store=document_store,
+        blobs=blobs,
+        extractors=extractors,
+        retrievers=providers.List(retriever),
+        clock=clock,
+        max_upload_bytes=providers.Callable(lambda s: s.max_upload_mb << 20, settings),
         on_queued=ingest_wake.provided.set,
-    )  # fmt: skip
+    )
     ingestion_worker = providers.Factory(
         IngestionWorker,
-        store=document_store, blobs=blobs, extractors=extractors, chunker=chunker, embedder=embedder,
-        clock=clock, policy=settings.provided.ingestion_policy.call(),
-    )  # fmt: skip
+        store=document_store,
+        blobs=blobs,
+        extractors=extractors,
+        chunker=chunker,
+        embedder=embedder,
+        clock=clock,
+        policy=settings.provided.ingestion_policy.call(),
+    )
     workers = providers.Resource(
         resources.ingestion_workers,
         make_worker=ingestion_worker.provider,

@@ -14,6 +14,7 @@ import pluggy
 
 from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database
 from botgpt.domain.ingestion import IngestionWorker
+from botgpt.entrypoints.settings import SettingsError
 from botgpt.plugins.hookspecs import RetrieverContext
 from botgpt.plugins.manager import (
     PluginError,
@@ -26,7 +27,6 @@ from botgpt.plugins.manager import (
 from botgpt.ports.ai import Chunker, Embedder, Retriever
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
-from botgpt.entrypoints.settings import SettingsError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,7 +50,7 @@ async def _managed(model: T) -> AsyncIterator[T]:
             await close()
 
 
-def _chosen(factories: Mapping[str, Any], name: str, kind: str) -> Any:
+def _chosen(factories: dict[str, Any], name: str, kind: str) -> Any:
     try:
         return pick(factories, name, kind)
     except PluginError as error:

@@ -67,13 +67,17 @@ class Settings:
     max_request_kb: int = _setting(1024, "Largest accepted JSON request body, in KiB (larger: 413).")
     max_upload_mb: int = _setting(50, "Largest accepted document upload, in MiB (larger: 413).")
     embedder: str = _setting("local", "Embedder, by plugin name.")
-    embedder_model_path: str = _setting("", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2.")
+    embedder_model_path: str = _setting(
+        "", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2."
+    )
     embed_batch_size: int = _setting(32, "Texts per embedding call.")
     chunker: str = _setting("sentence", "Chunker, by plugin name (`sentence`, `tokens`, or a plugin's).")
     chunk_max_chars: int = _setting(500, "Size of `sentence` chunks, in characters.")
     chunk_tokens: int = _setting(200, "Size of `tokens` chunks, in tokens.")
     chunk_overlap_tokens: int = _setting(40, "Overlap of consecutive `tokens` chunks, in tokens.")
-    retriever: str = _setting("hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's).")
+    retriever: str = _setting(
+        "hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's)."
+    )
     bm25_k1: float = _setting(1.2, "BM25 term-frequency saturation.")
     bm25_b: float = _setting(0.75, "BM25 length normalisation.")
     hybrid_depth: int = _setting(100, "How deep into each ranking hybrid fusion looks.")
@@ -81,7 +85,9 @@ class Settings:
     hybrid_dense_weight: float = _setting(1.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
     rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")
     rag_context_tokens: int = _setting(700, "Most tokens of sources placed in a RAG prompt.")
-    ingest_workers: int = _setting(1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`.")
+    ingest_workers: int = _setting(
+        1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`."
+    )
     ingest_batch_size: int = _setting(32, "Chunks embedded and stored per ingestion step.")
     ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.")
     embed_attempts: int = _setting(5, "Attempts at a failing embedding batch before the document fails.")

@@ -80,5 +80,3 @@ class Retriever(Protocol):
     def forget(self, document_id: str) -> None:
         """Drop anything cached for a document (it was deleted or re-ingested)."""
         ...
-
-

@@ -83,9 +83,11 @@ async def list_documents(
 @validate_response(DocumentOut)
 @inject
 async def get_document(
-    document_id: str, query_args: OwnerQuery, service: DocumentService = SERVICE,
+    document_id: str,
+    query_args: OwnerQuery,
+    service: DocumentService = SERVICE,
     identity: IdentityResolver = IDENTITY,
-) -> DocumentOut:  # fmt: skip
+) -> DocumentOut:
     """One document with its ingestion status and progress."""
     return document_out(await service.get(identity.resolve(request, query_args.user_id), document_id))
 
@@ -95,9 +97,11 @@ async def get_document(
 @validate_response(DocumentDeletedOut)
 @inject
 async def delete_document(
-    document_id: str, query_args: OwnerQuery, service: DocumentService = SERVICE,
+    document_id: str,
+    query_args: OwnerQuery,
+    service: DocumentService = SERVICE,
     identity: IdentityResolver = IDENTITY,
-) -> DocumentDeletedOut:  # fmt: skip
+) -> DocumentDeletedOut:
     """Delete a document with its file, chunks and vectors."""
     await service.delete(identity.resolve(request, query_args.user_id), document_id)
     return DocumentDeletedOut(deleted=True, document_id=document_id, message="Document deleted successfully")

@@ -10,7 +10,16 @@ from typing import Any
 
 import attrs
 
-from botgpt.domain.model import Conversation, ConversationDetail, Document, Message, Mode, Page, ScoredChunk, Turn
+from botgpt.domain.model import (
+    Conversation,
+    ConversationDetail,
+    Document,
+    Message,
+    Mode,
+    Page,
+    ScoredChunk,
+    Turn,
+)
 
 
 @attrs.define
@@ -299,32 +308,53 @@ def upload_out(document: Document, duplicate: bool) -> UploadOut:
 
 def _document_fields(document: Document) -> dict[str, Any]:
     return dict(
-        id=document.id, document_id=document.id, user_id=document.user_id, filename=document.filename,
-        content_type=document.content_type, file_size=document.size_bytes, sha256=document.sha256,
-        status=document.status.value, is_vectorized=document.is_vectorized,
-        progress=ProgressOut(document.chunks_embedded, document.chunks_total), chunk_count=document.chunks_total,
-        error=document.error, embedder=document.embedder, created_at=document.created_at,
+        id=document.id,
+        document_id=document.id,
+        user_id=document.user_id,
+        filename=document.filename,
+        content_type=document.content_type,
+        file_size=document.size_bytes,
+        sha256=document.sha256,
+        status=document.status.value,
+        is_vectorized=document.is_vectorized,
+        progress=ProgressOut(document.chunks_embedded, document.chunks_total),
+        chunk_count=document.chunks_total,
+        error=document.error,
+        embedder=document.embedder,
+        created_at=document.created_at,
         updated_at=document.updated_at,
         metadata={"content_type": document.content_type, "original_filename": document.filename},
-    )  # fmt: skip
+    )
 
 
 def document_page_out(page: Page[Document]) -> DocumentListOut:
     return DocumentListOut(
-        documents=[document_out(d) for d in page.items], total=page.total, limit=page.limit,
-        offset=page.offset, has_more=page.has_more,
-    )  # fmt: skip
+        documents=[document_out(d) for d in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=page.has_more,
+    )
 
 
-def search_out(query: str, retriever: str, hits: list[ScoredChunk], filenames: dict[str, str], explain: bool) -> SearchOut:
+def search_out(
+    query: str, retriever: str, hits: list[ScoredChunk], filenames: dict[str, str], explain: bool
+) -> SearchOut:
     return SearchOut(
-        query=query, retriever=retriever,
+        query=query,
+        retriever=retriever,
         results=[
             SearchHitOut(
-                rank=rank, score=round(hit.score, 6), document_id=hit.chunk.document_id,
-                filename=filenames.get(hit.chunk.document_id, ""), chunk_id=hit.chunk.id, start=hit.chunk.start,
-                end=hit.chunk.end, text=hit.chunk.text, ranks=dict(hit.ranks) if explain else None,
+                rank=rank,
+                score=round(hit.score, 6),
+                document_id=hit.chunk.document_id,
+                filename=filenames.get(hit.chunk.document_id, ""),
+                chunk_id=hit.chunk.id,
+                start=hit.chunk.start,
+                end=hit.chunk.end,
+                text=hit.chunk.text,
+                ranks=dict(hit.ranks) if explain else None,
             )
             for rank, hit in enumerate(hits, start=1)
         ],
-    )  # fmt: skip
+    )

@@ -89,9 +89,12 @@ def request_id() -> str:
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
     details: dict[str, str] | None = None,
-) -> Response:  # fmt: skip
+) -> Response:
     body = {"error": {"code": code, "message": message, "request_id": request_id(), **(details or {})}}
     response = Response(json.dumps(body), status=status, content_type="application/json")
     for name, value in (headers or {}).items():
@@ -117,7 +120,11 @@ async def on_domain_error(error: BotgptError) -> Response:
     headers = {}
     if isinstance(error, ModelUnavailable) and error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    details = {"document_id": error.document_id, "status": error.status} if isinstance(error, DocumentNotReady) else {}
+    details = (
+        {"document_id": error.document_id, "status": error.status}
+        if isinstance(error, DocumentNotReady)
+        else {}
+    )
     return error_response(status, error.code, str(error), headers, details)
 
 
@@ -153,7 +160,7 @@ async def echo_request_id(response: Response) -> Response:
 
 def install_error_handling(app: Quart, upload_limit: int) -> None:
     """Request ids, and a JSON error body for every failure."""
-    app.request_class = type("Request", (BotgptRequest,), {"upload_limit": upload_limit})
+    app.request_class = type("Request", (BotgptRequest,), {"upload_limit": upload_limit})  # type: ignore[assignment]
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
     app.register_error_handler(RequestSchemaValidationError, on_validation_error)

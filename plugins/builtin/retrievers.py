@@ -106,7 +106,9 @@ class DenseRetriever:
         query_vector = np.frombuffer((await self._embedder.embed([query]))[0], dtype=np.float32)
         scores = index.matrix @ _normalised(query_vector)
         best = top_indices(scores, k)
-        return [ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)]
+        return [
+            ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)
+        ]
 
     async def _index(self, documents: Sequence[Document]) -> DenseIndex:
         key = set_key(documents)
@@ -128,7 +130,8 @@ def _stack(chunks: Sequence[Chunk]) -> Matrix:
         return np.zeros((0, 0), dtype=np.float32)
     matrix = np.stack([np.frombuffer(chunk.vector, dtype=np.float32) for chunk in chunks])
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    normalised: Matrix = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return normalised
 
 
 def _normalised(vector: Matrix) -> Matrix:
@@ -136,9 +139,71 @@ def _normalised(vector: Matrix) -> Matrix:
 
 
 STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have he in is it its of on or that the this to was were "
-    "will with which who what when where how than then there these those they their them we you your "
-    "not no can could would should may might do does did been being into over also such".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "he",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "which",
+        "who",
+        "what",
+        "when",
+        "where",
+        "how",
+        "than",
+        "then",
+        "there",
+        "these",
+        "those",
+        "they",
+        "their",
+        "them",
+        "we",
+        "you",
+        "your",
+        "not",
+        "no",
+        "can",
+        "could",
+        "would",
+        "should",
+        "may",
+        "might",
+        "do",
+        "does",
+        "did",
+        "been",
+        "being",
+        "into",
+        "over",
+        "also",
+        "such",
+    ]
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -180,7 +245,8 @@ class Bm25Index:
                 ids.append(position)
                 tfs.append(count)
         postings = {
-            term: (np.array(ids, dtype=np.int32), np.array(tfs, dtype=np.float32)) for term, (ids, tfs) in rows.items()
+            term: (np.array(ids, dtype=np.int32), np.array(tfs, dtype=np.float32))
+            for term, (ids, tfs) in rows.items()
         }
         return cls(chunks, postings, lengths)
 
@@ -213,7 +279,9 @@ class Bm25Retriever:
         index = await self._index(documents)
         scores = index.scores(self._analyzer.terms(query), self._k1, self._b)
         best = [i for i in top_indices(scores, k) if scores[i] > 0]
-        return [ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)]
+        return [
+            ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)
+        ]
 
     async def _index(self, documents: Sequence[Document]) -> Bm25Index:
         key = set_key(documents)
@@ -235,9 +303,12 @@ class HybridRetriever:
     name = "hybrid"
 
     def __init__(
-        self, parts: Sequence[Retriever], depth: int = 100, rrf_k: int = 60,
+        self,
+        parts: Sequence[Retriever],
+        depth: int = 100,
+        rrf_k: int = 60,
         weights: dict[str, float] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._parts = tuple(parts)
         self._depth, self._rrf_k = depth, rrf_k
         self._weights = weights
@@ -259,7 +330,9 @@ def build_dense(context: RetrieverContext, chunks: ChunkCache | None = None) -> 
 def build_bm25(context: RetrieverContext, chunks: ChunkCache | None = None) -> Bm25Retriever:
     config = context.config
     return Bm25Retriever(
-        chunks or ChunkCache(context.store), k1=float(config.get("bm25_k1", 1.2)), b=float(config.get("bm25_b", 0.75))
+        chunks or ChunkCache(context.store),
+        k1=float(config.get("bm25_k1", 1.2)),
+        b=float(config.get("bm25_b", 0.75)),
     )
 
 
@@ -270,8 +343,10 @@ def build_hybrid(context: RetrieverContext) -> HybridRetriever:
     weights = {"dense": float(config.get("hybrid_dense_weight", 1.0)), "bm25": 1.0}
     return HybridRetriever(
         (build_dense(context, chunks), build_bm25(context, chunks)),
-        depth=int(config.get("hybrid_depth", 100)), rrf_k=int(config.get("hybrid_rrf_k", 60)), weights=weights,
-    )  # fmt: skip
+        depth=int(config.get("hybrid_depth", 100)),
+        rrf_k=int(config.get("hybrid_rrf_k", 60)),
+        weights=weights,
+    )
 
 
 @hookimpl

@@ -103,8 +103,42 @@ def test_terminal_chat_holds_a_conversation(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "botgpt.entrypoints.cli", "chat", "--user", "term"],
         input="Hello, I am Ada.\nWhat is my name?\n/quit\n",
-        env=env, capture_output=True, text=True, timeout=120, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     answers = [line for line in result.stdout.splitlines() if "bot> " in line]
     assert len(answers) == 2, result.stdout
     assert all(answer.split("bot> ", 1)[1].strip() for answer in answers)
+
+
+def test_grounded_answer_over_an_uploaded_document(server: str) -> None:
+    text = (
+        "The Panthers defense gave up just 308 points, ranking sixth in the league. "
+        "Kawann Short led the team in sacks with 11.\n\n"
+        "The Broncos offense ranked near the bottom of the league in yards."
+    )
+    with httpx.Client(base_url=server, timeout=120) as client:
+        uploaded = client.post(
+            "/api/v1/documents", data={"user_id": "e2e"}, files={"file": ("season.txt", text.encode())}
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        document_id = uploaded.json()["document_id"]
+        deadline = time.monotonic() + 60
+        while client.get(f"/api/v1/documents/{document_id}").json()["status"] != "ready":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        answer = client.post(
+            "/api/v1/conversations",
+            json={
+                "user_id": "e2e",
+                "message": "How many points did the Panthers defense give up?",
+                "mode": "rag_mode",
+                "document_ids": [document_id],
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        citations = answer.json()["assistant_message"]["citations"]
+        assert citations and "308 points" in citations[0]["snippet"]

@@ -22,7 +22,9 @@ def chat() -> ScriptedChatModel:
 
 @pytest.fixture(params=["sqlite"])
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    return Settings.load(environ={}, data_dir=tmp_path, store=request.param, max_message_chars=2000, max_upload_mb=1)
+    return Settings.load(
+        environ={}, data_dir=tmp_path, store=request.param, max_message_chars=2000, max_upload_mb=1
+    )
 
 
 @pytest.fixture

@@ -120,8 +120,16 @@ async def test_other_users_get_404_on_every_method(client: Client) -> None:
         ({"user_id": "alice", "message": 42}, 422, "validation_error"),
         ({"user_id": "alice", "message": "x" * 2001}, 413, "message_too_large"),
         ({"user_id": "alice", "message": "hi", "mode": "telepathy"}, 422, "validation_error"),
-        ({"user_id": "alice", "message": "hi", "mode": "rag_mode", "document_ids": ["0" * 32]}, 404, "document_not_found"),
-        ({"user_id": "alice", "message": "hi", "mode": "rag_mode", "document_ids": ["bad"]}, 400, "invalid_id"),
+        (
+            {"user_id": "alice", "message": "hi", "mode": "rag_mode", "document_ids": ["0" * 32]},
+            404,
+            "document_not_found",
+        ),
+        (
+            {"user_id": "alice", "message": "hi", "mode": "rag_mode", "document_ids": ["bad"]},
+            400,
+            "invalid_id",
+        ),
         ({"user_id": "alice", "message": "hi", "mode": "rag_mode"}, 422, "invalid_request"),
         ({"user_id": "alice", "message": "hi", "document_ids": ["0" * 32]}, 422, "invalid_request"),
         ({"user_id": "", "message": "hi"}, 422, "invalid_request"),

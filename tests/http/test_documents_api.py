@@ -14,9 +14,9 @@ from tests.unit.test_documents import docx_bytes
 
 DOCS = "/api/v1/documents"
 TEXT = (
-    "Lighthouses guide ships at night. The Fresnel lens made their light visible far away.\n"
-    "Keepers lived in small houses next to the tower. Automation replaced most keepers by 1990.\n"
-).encode()
+    b"Lighthouses guide ships at night. The Fresnel lens made their light visible far away.\n"
+    b"Keepers lived in small houses next to the tower. Automation replaced most keepers by 1990.\n"
+)
 
 
 def minimal_pdf(text: str) -> bytes:
@@ -85,7 +85,9 @@ async def test_duplicate_upload_returns_the_existing_document(client: Client) ->
 
 async def test_pdf_and_docx_are_ingested(client: Client) -> None:
     pdf = await uploaded(client, minimal_pdf("Lighthouse keepers trimmed the wicks"), "keepers.pdf")
-    docx = await uploaded(client, docx_bytes(["Fog horns warned ships.", "Keepers polished lenses."]), "fog.docx")
+    docx = await uploaded(
+        client, docx_bytes(["Fog horns warned ships.", "Keepers polished lenses."]), "fog.docx"
+    )
     response = await client.post(
         "/api/v1/search", json={"user_id": "alice", "query": "wicks", "document_ids": [pdf, docx], "k": 1}
     )
@@ -107,10 +109,14 @@ async def test_list_get_delete_and_owner_scoping(client: Client) -> None:
 
 
 async def test_bad_uploads(client: Client) -> None:
-    assert (await error_of(await upload(client, b"\x7fELF\x02\x01", "tool.txt"), 415))["code"] == "unsupported_document"
+    assert (await error_of(await upload(client, b"\x7fELF\x02\x01", "tool.txt"), 415))[
+        "code"
+    ] == "unsupported_document"
     assert (await error_of(await upload(client, b"x", "image.png"), 415))["code"] == "unsupported_document"
     assert (await error_of(await upload(client, b"", "empty.txt"), 422))["code"] == "unreadable_document"
-    assert (await error_of(await upload(client, TEXT, "../../etc/cron.txt"), 422))["code"] == "invalid_request"
+    assert (await error_of(await upload(client, TEXT, "../../etc/cron.txt"), 422))[
+        "code"
+    ] == "invalid_request"
     too_big = await upload(client, b"a" * ((1 << 20) + (128 << 10)), "big.txt")
     await error_of(too_big, 413)
     no_file = await client.post(DOCS, form={"user_id": "alice"})
@@ -124,7 +130,13 @@ async def test_search_with_explain(client: Client) -> None:
     document_id = await uploaded(client)
     response = await client.post(
         "/api/v1/search",
-        json={"user_id": "alice", "query": "Fresnel lens", "document_ids": [document_id], "k": 2, "explain": True},
+        json={
+            "user_id": "alice",
+            "query": "Fresnel lens",
+            "document_ids": [document_id],
+            "k": 2,
+            "explain": True,
+        },
     )
     body = await response.get_json()
     assert body["retriever"] == "hybrid"
@@ -141,14 +153,20 @@ async def test_rag_conversation_carries_citations(client: Client) -> None:
     document_id = await uploaded(client)
     response = await client.post(
         "/api/v1/conversations",
-        json={"user_id": "alice", "message": "What is the Fresnel lens?", "mode": "rag_mode",
-              "document_ids": [document_id]},
-    )  # fmt: skip
+        json={
+            "user_id": "alice",
+            "message": "What is the Fresnel lens?",
+            "mode": "rag_mode",
+            "document_ids": [document_id],
+        },
+    )
     assert response.status_code == 201, await response.get_data()
     citations = (await response.get_json())["assistant_message"]["citations"]
     assert citations and {c["document_id"] for c in citations} == {document_id}
     assert {"filename", "chunk_id", "start", "end", "score", "snippet"} <= set(citations[0])
-    detail = await (await client.get(f"/api/v1/conversations/{(await response.get_json())['conversation_id']}")).get_json()
+    detail = await (
+        await client.get(f"/api/v1/conversations/{(await response.get_json())['conversation_id']}")
+    ).get_json()
     assert detail["messages"][1]["citations"] == citations
 
 

@@ -46,26 +46,41 @@ def retriever(documents_store: MemoryDocumentStore, embedder: HashingEmbedder) -
 
 @pytest.fixture
 def document_service(
-    documents_store: MemoryDocumentStore, blobs: FileBlobStorage, retriever: HybridRetriever, clock: SteppingClock
+    documents_store: MemoryDocumentStore,
+    blobs: FileBlobStorage,
+    retriever: HybridRetriever,
+    clock: SteppingClock,
 ) -> DocumentService:
     return DocumentService(
-        store=documents_store, blobs=blobs, extractors=extractors_by_extension(plugin_manager()),
-        retrievers=[retriever], clock=clock, max_upload_bytes=1 << 20,
-    )  # fmt: skip
+        store=documents_store,
+        blobs=blobs,
+        extractors=extractors_by_extension(plugin_manager()),
+        retrievers=[retriever],
+        clock=clock,
+        max_upload_bytes=1 << 20,
+    )
 
 
 @pytest.fixture
 def worker(
-    documents_store: MemoryDocumentStore, blobs: FileBlobStorage, embedder: HashingEmbedder, clock: SteppingClock
+    documents_store: MemoryDocumentStore,
+    blobs: FileBlobStorage,
+    embedder: HashingEmbedder,
+    clock: SteppingClock,
 ) -> IngestionWorker:
     async def no_sleep(_: float) -> None:
         return None
 
     return IngestionWorker(
-        store=documents_store, blobs=blobs, extractors=extractors_by_extension(plugin_manager()),
-        chunker=SentenceChunker(max_chars=80), embedder=embedder, clock=clock,
-        policy=IngestionPolicy(batch_size=2, lease=timedelta(seconds=30)), sleep=no_sleep,
-    )  # fmt: skip
+        store=documents_store,
+        blobs=blobs,
+        extractors=extractors_by_extension(plugin_manager()),
+        chunker=SentenceChunker(max_chars=80),
+        embedder=embedder,
+        clock=clock,
+        policy=IngestionPolicy(batch_size=2, lease=timedelta(seconds=30)),
+        sleep=no_sleep,
+    )
 
 
 @pytest.fixture

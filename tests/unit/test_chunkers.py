@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,9 +18,13 @@ CONFIG = Settings.load(environ={}).as_dict()
 FACTORIES = chunker_factories(plugin_manager())
 CHUNKERS = {name: factory(CONFIG) for name, factory in FACTORIES.items()}
 
-words = st.sampled_from(["alpha", "beta", "gamma", "delta", "x", "Dr.", "end.", "why?", "wow!", "3.14", "é", "数据"])
+words = st.sampled_from(
+    ["alpha", "beta", "gamma", "delta", "x", "Dr.", "end.", "why?", "wow!", "3.14", "é", "数据"]
+)
 separators = st.sampled_from([" ", " ", " ", "\n", "\n\n", ". ", "? ", "  ", "\t"])
-texts = st.lists(st.tuples(words, separators), max_size=400).map(lambda parts: "".join(w + s for w, s in parts))
+texts = st.lists(st.tuples(words, separators), max_size=400).map(
+    lambda parts: "".join(w + s for w, s in parts)
+)
 any_text = st.one_of(texts, st.text(max_size=600))
 
 
@@ -42,7 +48,7 @@ def test_chunks_cover_the_text_in_order(name: str, text: str) -> None:
     spans = CHUNKERS[name].chunk(text)
     starts = [span.start for span in spans]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
-    assert all(a.end <= b.end for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end <= b.end for a, b in itertools.pairwise(spans))
     covered = set()
     for span in spans:
         covered.update(range(span.start, span.end))
@@ -85,4 +91,4 @@ def test_token_windows_overlap() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(40))
     spans = chunker.chunk(text)
     assert len(spans) > 2
-    assert all(b.start < a.end for a, b in zip(spans, spans[1:], strict=False))
+    assert all(b.start < a.end for a, b in itertools.pairwise(spans))

@@ -34,7 +34,11 @@ async def test_upload_queues_a_pending_document(
     upload = await document_service.upload("alice", "notes.txt", stream(TEXT))
     assert not upload.duplicate
     document = upload.document
-    assert (document.status, document.size_bytes, document.content_type) == (DocumentStatus.PENDING, len(TEXT), "text/plain")
+    assert (document.status, document.size_bytes, document.content_type) == (
+        DocumentStatus.PENDING,
+        len(TEXT),
+        "text/plain",
+    )
     assert document.sha256 == __import__("hashlib").sha256(TEXT).hexdigest()
     assert len(stored_files(tmp_path)) == 1
     assert await documents_store.claim_job("w", document.created_at, document.created_at) is not None
@@ -90,9 +94,13 @@ def zip_bomb() -> bytes:
     ],
 )
 async def test_bad_uploads_are_refused_and_leave_nothing(
-    document_service: DocumentService, documents_store: MemoryDocumentStore, tmp_path: Path,
-    filename: str, data: bytes, error: type[Exception],
-) -> None:  # fmt: skip
+    document_service: DocumentService,
+    documents_store: MemoryDocumentStore,
+    tmp_path: Path,
+    filename: str,
+    data: bytes,
+    error: type[Exception],
+) -> None:
     with pytest.raises(error):
         await document_service.upload("alice", filename, stream(data, block=4096))
     assert stored_files(tmp_path) == []
@@ -111,7 +119,9 @@ async def test_a_real_docx_is_accepted(document_service: DocumentService) -> Non
     assert upload.document.content_type.endswith("wordprocessingml.document")
 
 
-async def test_oversized_uploads_are_refused_midstream(document_service: DocumentService, tmp_path: Path) -> None:
+async def test_oversized_uploads_are_refused_midstream(
+    document_service: DocumentService, tmp_path: Path
+) -> None:
     with pytest.raises(UploadTooLarge):
         await document_service.upload("alice", "big.txt", stream(b"a" * ((1 << 20) + 1), block=1 << 16))
     assert stored_files(tmp_path) == []

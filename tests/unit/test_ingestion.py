@@ -41,9 +41,11 @@ async def test_ingests_a_document_to_ready(
 
 
 async def test_a_crash_mid_ingestion_resumes_with_exactly_its_chunks(
-    document_service: DocumentService, worker: IngestionWorker, documents_store: MemoryDocumentStore,
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    documents_store: MemoryDocumentStore,
     embedder: HashingEmbedder,
-) -> None:  # fmt: skip
+) -> None:
     document_id = await upload(document_service)
     # The first worker embeds one batch, then its process dies (the embedder never returns).
     calls = 0
@@ -77,9 +79,11 @@ async def test_a_crash_mid_ingestion_resumes_with_exactly_its_chunks(
 
 
 async def test_transient_embedder_errors_are_retried(
-    document_service: DocumentService, worker: IngestionWorker, documents_store: MemoryDocumentStore,
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    documents_store: MemoryDocumentStore,
     embedder: HashingEmbedder,
-) -> None:  # fmt: skip
+) -> None:
     document_id = await upload(document_service)
     embedder.fail_next(EmbedderError("rate limited"), EmbedderError("timeout"))
     sleeps: list[float] = []
@@ -95,9 +99,11 @@ async def test_transient_embedder_errors_are_retried(
 
 
 async def test_persistent_embedder_errors_fail_the_document_with_a_reason(
-    document_service: DocumentService, worker: IngestionWorker, documents_store: MemoryDocumentStore,
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    documents_store: MemoryDocumentStore,
     embedder: HashingEmbedder,
-) -> None:  # fmt: skip
+) -> None:
     document_id = await upload(document_service)
     embedder.fail_next(*[EmbedderError("unreachable")] * worker.policy.embed_attempts)
     await worker.run_once()
@@ -109,9 +115,11 @@ async def test_persistent_embedder_errors_fail_the_document_with_a_reason(
 
 
 async def test_a_permanent_embedder_error_is_not_retried(
-    document_service: DocumentService, worker: IngestionWorker, documents_store: MemoryDocumentStore,
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    documents_store: MemoryDocumentStore,
     embedder: HashingEmbedder,
-) -> None:  # fmt: skip
+) -> None:
     document_id = await upload(document_service)
     embedder.fail_next(EmbedderError("bad input", transient=False))
     await worker.run_once()

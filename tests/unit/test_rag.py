@@ -41,9 +41,13 @@ def chat() -> ScriptedChatModel:
 @pytest.fixture
 def rag_service(chat: ScriptedChatModel, retrieval: RetrievalService) -> ConversationService:
     return ConversationService(
-        store=MemoryConversationStore(), chat=chat, tokens=WordCounter(),
-        policy=ConversationPolicy(rag_top_k=3, rag_context_tokens=200), clock=SteppingClock(), retrieval=retrieval,
-    )  # fmt: skip
+        store=MemoryConversationStore(),
+        chat=chat,
+        tokens=WordCounter(),
+        policy=ConversationPolicy(rag_top_k=3, rag_context_tokens=200),
+        clock=SteppingClock(),
+        retrieval=retrieval,
+    )
 
 
 async def ready_document(service: DocumentService, worker: IngestionWorker, data: bytes, name: str) -> str:
@@ -53,9 +57,11 @@ async def ready_document(service: DocumentService, worker: IngestionWorker, data
 
 
 async def test_a_rag_turn_cites_retrieved_chunks(
-    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker,
+    rag_service: ConversationService,
+    document_service: DocumentService,
+    worker: IngestionWorker,
     chat: ScriptedChatModel,
-) -> None:  # fmt: skip
+) -> None:
     doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
     turn = await rag_service.start("alice", "What made the light visible far away?", Mode.RAG, [doc])
 
@@ -79,9 +85,11 @@ async def test_markers_outside_the_sources_are_not_cited(
 
 
 async def test_the_prompt_prefix_is_stable_across_rag_turns(
-    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker,
+    rag_service: ConversationService,
+    document_service: DocumentService,
+    worker: IngestionWorker,
     chat: ScriptedChatModel,
-) -> None:  # fmt: skip
+) -> None:
     doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
     first = await rag_service.start("alice", "What made the light visible?", Mode.RAG, [doc])
     await rag_service.post("alice", first.conversation.id, "Where did keepers live?")
@@ -104,9 +112,11 @@ async def test_rag_needs_ready_owned_documents(
 
 
 async def test_deleted_documents_are_skipped_then_the_conversation_is_unavailable(
-    rag_service: ConversationService, document_service: DocumentService, worker: IngestionWorker,
+    rag_service: ConversationService,
+    document_service: DocumentService,
+    worker: IngestionWorker,
     retrieval: RetrievalService,
-) -> None:  # fmt: skip
+) -> None:
     light = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
     bread = await ready_document(document_service, worker, BREAD, "bread.txt")
     turn = await rag_service.start("alice", "What does sourdough use?", Mode.RAG, [light, bread])
@@ -121,9 +131,11 @@ async def test_deleted_documents_are_skipped_then_the_conversation_is_unavailabl
 
 
 async def test_retrieval_never_returns_deleted_chunks(
-    document_service: DocumentService, worker: IngestionWorker, retrieval: RetrievalService,
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    retrieval: RetrievalService,
     documents_store: MemoryDocumentStore,
-) -> None:  # fmt: skip
+) -> None:
     doc = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
     assert await retrieval.search("alice", "Fresnel lens", [doc], k=2)
     await document_service.delete("alice", doc)
