@@ -54,7 +54,9 @@ TITLE_PROMPT = (
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, to the millisecond: the precision every store (MongoDB included) keeps."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @attrs.define

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from botgpt.adapters.file_blobs import FileBlobStorage
 from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.adapters.memory_store import MemoryConversationStore
+from botgpt.adapters.mongo_stores import MongoConversationStore, MongoDocumentStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.adapters.sqlite_store import SqliteConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
@@ -34,15 +35,18 @@ class Container(containers.DeclarativeContainer):
     plugins = providers.Singleton(plugin_manager)
     token_counter = providers.Singleton(TiktokenCounter, encoding=settings.provided.token_encoding)
 
-    database = providers.Resource(resources.sqlite_database, path=settings.provided.sqlite_path)
+    database = providers.Resource(resources.sqlite_database, settings)
+    mongo = providers.Resource(resources.mongo_database, settings)
     store = providers.Selector(
         settings.provided.store,
         sqlite=providers.Singleton(SqliteConversationStore, database),
+        mongo=providers.Singleton(MongoConversationStore, mongo),
         memory=providers.Singleton(MemoryConversationStore),
     )
     document_store = providers.Selector(
         settings.provided.store,
         sqlite=providers.Singleton(SqliteDocumentStore, database),
+        mongo=providers.Singleton(MongoDocumentStore, mongo),
         memory=providers.Singleton(MemoryDocumentStore),
     )
     blobs = providers.Singleton(FileBlobStorage, settings.provided.blob_dir)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pluggy
 
 from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database
+from botgpt.domain.fallback import FallbackChatModel
 from botgpt.domain.ingestion import IngestionWorker
-from botgpt.entrypoints.settings import SettingsError
+from botgpt.entrypoints.settings import Settings, SettingsError
 from botgpt.plugins.hookspecs import RetrieverContext
 from botgpt.plugins.manager import (
     PluginError,
@@ -32,9 +33,25 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def sqlite_database(path: Path) -> AsyncIterator[SqliteDatabase]:
-    """The SQLite database, open for the container's lifetime."""
-    async with open_sqlite_database(path) as database:
+async def sqlite_database(settings: Settings) -> AsyncIterator[SqliteDatabase | None]:
+    """The SQLite database when ``store = sqlite``, open for the container's lifetime."""
+    if settings.store != "sqlite":
+        yield None
+        return
+    async with open_sqlite_database(settings.sqlite_path) as database:
+        yield database
+
+
+async def mongo_database(settings: Settings) -> AsyncIterator[Any]:
+    """The MongoDB database when ``store = mongo``; connects inside the running loop."""
+    if settings.store != "mongo":
+        yield None
+        return
+    if not settings.mongodb_uri:
+        raise SettingsError("store = mongo needs MONGODB_URI (or BOTGPT_MONGODB_URI)")
+    from botgpt.adapters.mongo_client import open_mongo_database
+
+    async with open_mongo_database(settings.mongodb_uri, settings.mongodb_database) as database:
         yield database
 
 
@@ -57,17 +74,28 @@ def _chosen(factories: dict[str, Any], name: str, kind: str) -> Any:
         raise SettingsError(str(error)) from error
 
 
+def _built(factory: Any, config: Mapping[str, Any]) -> Any:
+    try:
+        return factory(config)
+    except ValueError as error:
+        raise SettingsError(str(error)) from error
+
+
 async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[ChatModel]:
-    """The configured provider's model, loaded at start and closed at stop."""
-    factory = _chosen(chat_model_factories(plugins), config["chat_provider"], "chat_provider")
-    async for model in _managed(factory(config)):
-        yield model
+    """The configured provider's model (with its fallbacks), loaded at start and closed at stop."""
+    factories = chat_model_factories(plugins)
+    names = [config["chat_provider"], *filter(None, map(str.strip, str(config["chat_fallbacks"]).split(",")))]
+    models = [_built(_chosen(factories, name, "chat_provider"), config) for name in names]
+    async with contextlib.AsyncExitStack() as stack:
+        for model in models:
+            await stack.enter_async_context(contextlib.asynccontextmanager(_managed)(model))
+        yield models[0] if len(models) == 1 else FallbackChatModel(models)
 
 
 async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[Embedder]:
     """The configured embedder, loaded at start and closed at stop."""
     factory = _chosen(embedder_factories(plugins), config["embedder"], "embedder")
-    async for model in _managed(factory(config)):
+    async for model in _managed(_built(factory, config)):
         yield model
 
 

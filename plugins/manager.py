@@ -31,6 +31,7 @@ BUILTIN_PLUGINS = (
     "botgpt.plugins.builtin.chunkers",
     "botgpt.plugins.builtin.retrievers",
     "botgpt.plugins.builtin.extractors",
+    "botgpt.plugins.builtin.remote_providers",
 )
 
 

@@ -11,22 +11,22 @@ import pytest
 
 from botgpt.adapters.memory_store import MemoryConversationStore
 from botgpt.adapters.sqlite_db import MIGRATIONS
-from botgpt.adapters.sqlite_store import open_sqlite_store
+from botgpt.adapters.mongo_stores import MongoConversationStore
+from botgpt.adapters.sqlite_store import SqliteConversationStore, open_sqlite_store
 from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import Conversation, ListPosition, Message, Mode, Role
 from botgpt.ports.stores import ConversationStore
+from tests.contract.conftest import BACKENDS, backend
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ConversationStore]:
-    if request.param == "memory":
-        yield MemoryConversationStore()
-        return
-    async with open_sqlite_store(tmp_path / "db.sqlite3") as sqlite:
-        yield sqlite
+    kinds = (MemoryConversationStore, SqliteConversationStore, MongoConversationStore)
+    async with backend(request.param, tmp_path, *kinds) as adapter:
+        yield adapter
 
 
 def conversation(user: str = "alice", minute: int = 0, **changes: object) -> Conversation:

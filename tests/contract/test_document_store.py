@@ -11,24 +11,22 @@ import attrs
 import pytest
 
 from botgpt.adapters.memory_documents import MemoryDocumentStore
-from botgpt.adapters.sqlite_db import open_sqlite_database
+from botgpt.adapters.mongo_stores import MongoDocumentStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.domain.chunking import chunk_id
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import Chunk, Document, DocumentStatus
 from botgpt.ports.documents import DocumentStore
+from tests.contract.conftest import BACKENDS, backend
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
-    if request.param == "memory":
-        yield MemoryDocumentStore()
-        return
-    async with open_sqlite_database(tmp_path / "db.sqlite3") as database:
-        yield SqliteDocumentStore(database)
+    async with backend(request.param, tmp_path, MemoryDocumentStore, SqliteDocumentStore, MongoDocumentStore) as adapter:
+        yield adapter
 
 
 def document(user: str = "alice", minute: int = 0, sha: str | None = None) -> Document:

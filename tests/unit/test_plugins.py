@@ -76,6 +76,6 @@ async def test_the_container_builds_the_configured_provider(tmp_path: Path) -> N
 
 
 async def test_unknown_provider_is_a_clear_error() -> None:
-    resource = chat_model(plugin_manager(), {"chat_provider": "nope"})
+    resource = chat_model(plugin_manager(), {"chat_provider": "nope", "chat_fallbacks": ""})
     with pytest.raises(SettingsError, match="nope"):
         await anext(resource)

@@ -1,0 +1,145 @@
+"""Gemini chat and embeddings through google-genai (``client.aio``).
+
+google-genai does not retry by default and has its own HTTP stack; ``RetryPolicy`` decides
+retries here, as for every remote provider. ``base_url`` points the SDK at another endpoint.
+"""
+
+from __future__ import annotations
+
+import array
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from botgpt.adapters.resilience import (
+    ProviderRejected,
+    ProviderUnavailable,
+    RetryPolicy,
+    retry_after_seconds,
+    with_retries,
+)
+from botgpt.domain.errors import EmbedderError, ModelFailed, ModelUnavailable
+from botgpt.domain.model import ChatMessage, Completion, Role, Vector
+
+# batchEmbedContents accepts at most this many texts per request.
+EMBED_BATCH_LIMIT = 100
+
+
+def classify(error: Exception) -> ProviderUnavailable | ProviderRejected | None:
+    """Map google-genai's errors onto retry decisions."""
+    if isinstance(error, genai_errors.APIError):
+        after = retry_after_seconds(getattr(getattr(error, "response", None), "headers", None))
+        if error.code == 429 or (error.code or 0) >= 500:
+            return ProviderUnavailable(f"Gemini answered {error.code}", after)
+        return ProviderRejected(f"Gemini rejected the request ({error.code})")
+    if isinstance(error, json.JSONDecodeError | ValueError):
+        return ProviderUnavailable("Gemini sent a malformed response")
+    if isinstance(error, OSError) or type(error).__module__.split(".")[0] in ("httpx", "httpx2", "aiohttp"):
+        return ProviderUnavailable("Gemini could not be reached")
+    return None
+
+
+def make_client(api_key: str, base_url: str | None, timeout_seconds: float) -> Any:
+    """A google-genai client for the Gemini API, at ``base_url`` when given."""
+    options = types.HttpOptions(base_url=base_url or None, timeout=int(timeout_seconds * 1000))
+    return genai.Client(api_key=api_key, http_options=options)
+
+
+def _contents(messages: Sequence[ChatMessage]) -> tuple[str | None, list[types.Content]]:
+    system = "\n\n".join(m.content for m in messages if m.role is Role.SYSTEM) or None
+    contents = [
+        types.Content(role="model" if m.role is Role.ASSISTANT else "user", parts=[types.Part(text=m.content)])
+        for m in messages
+        if m.role is not Role.SYSTEM
+    ]
+    return system, contents
+
+
+class GeminiChatModel:
+    """A ``ChatModel`` on Gemini, streamed so a cut-off answer is detected."""
+
+    def __init__(self, client: Any, model: str, context_window: int, policy: RetryPolicy) -> None:
+        self._client, self._model = client, model
+        self._context_window, self._policy = context_window, policy
+
+    @property
+    def name(self) -> str:
+        return self._model
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Completion:
+        try:
+            return await with_retries(lambda: self._stream(messages, max_tokens, temperature), classify, self._policy)
+        except ProviderUnavailable as error:
+            raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
+        except ProviderRejected as error:
+            raise ModelFailed(f"the chat provider rejected the request: {error}") from error
+
+    async def _stream(self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float) -> Completion:
+        system, contents = _contents(messages)
+        config = types.GenerateContentConfig(
+            system_instruction=system, max_output_tokens=max_tokens, temperature=temperature
+        )
+        parts: list[str] = []
+        finish, usage = None, None
+        stream = await self._client.aio.models.generate_content_stream(
+            model=self._model, contents=contents, config=config
+        )
+        async for chunk in stream:
+            parts.append(chunk.text or "")
+            if chunk.candidates and chunk.candidates[0].finish_reason:
+                finish = chunk.candidates[0].finish_reason
+            usage = chunk.usage_metadata or usage
+        if finish is None:
+            raise ProviderUnavailable("the answer stream ended before the answer did")
+        return Completion(
+            text="".join(parts).strip(),
+            model=self._model,
+            prompt_tokens=int(getattr(usage, "prompt_token_count", 0) or 0),
+            completion_tokens=int(getattr(usage, "candidates_token_count", 0) or 0),
+        )
+
+
+class GeminiEmbedder:
+    """An ``Embedder`` on Gemini: texts go in batches of up to 100 per batchEmbedContents call."""
+
+    def __init__(self, client: Any, model: str, dimension: int, policy: RetryPolicy) -> None:
+        self._client, self._model = client, model
+        self._dimension, self._policy = dimension, policy
+
+    @property
+    def name(self) -> str:
+        return f"gemini/{self._model}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        vectors: list[Vector] = []
+        for start in range(0, len(texts), EMBED_BATCH_LIMIT):
+            batch = list(texts[start : start + EMBED_BATCH_LIMIT])
+            try:
+                vectors += await with_retries(lambda b=batch: self._embed_batch(b), classify, self._policy)
+            except ProviderUnavailable as error:
+                raise EmbedderError(f"the embedding provider is unavailable: {error}", transient=True) from error
+            except ProviderRejected as error:
+                raise EmbedderError(f"the embedding provider rejected the request: {error}", transient=False) from error
+        return vectors
+
+    async def _embed_batch(self, batch: list[str]) -> list[Vector]:
+        config = types.EmbedContentConfig(output_dimensionality=self._dimension)
+        result = await self._client.aio.models.embed_content(model=self._model, contents=batch, config=config)
+        embeddings = result.embeddings or []
+        if len(embeddings) != len(batch):
+            raise ProviderUnavailable("Gemini returned a different number of embeddings than texts")
+        return [array.array("f", embedding.values or []) for embedding in embeddings]

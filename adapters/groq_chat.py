@@ -1,0 +1,92 @@
+"""Chat on Groq through the groq SDK (``AsyncGroq``), streamed so a cut-off answer is detected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import groq
+
+from botgpt.adapters.resilience import (
+    ProviderRejected,
+    ProviderUnavailable,
+    RetryPolicy,
+    retry_after_seconds,
+    with_retries,
+)
+from botgpt.domain.errors import ModelFailed, ModelUnavailable
+from botgpt.domain.model import ChatMessage, Completion
+
+
+def classify(error: Exception) -> ProviderUnavailable | ProviderRejected | None:
+    """Map the SDK's errors onto retry decisions."""
+    if isinstance(error, groq.APIStatusError):
+        after = retry_after_seconds(error.response.headers)
+        if error.status_code == 429 or error.status_code >= 500:
+            return ProviderUnavailable(f"Groq answered {error.status_code}", after)
+        return ProviderRejected(f"Groq rejected the request ({error.status_code})")
+    if isinstance(error, groq.APIConnectionError | groq.APITimeoutError):
+        return ProviderUnavailable("Groq could not be reached")
+    if isinstance(error, json.JSONDecodeError | groq.APIResponseValidationError | groq.APIError):
+        return ProviderUnavailable("Groq sent a malformed response")
+    return None
+
+
+class GroqChatModel:
+    """A ``ChatModel`` on Groq. The SDK's own retries are off: ``RetryPolicy`` decides.
+
+    ``GROQ_BASE_URL`` is honoured by the SDK itself.
+    """
+
+    def __init__(
+        self, api_key: str, model: str, context_window: int, policy: RetryPolicy, client: Any = None
+    ) -> None:
+        self._model = model
+        self._context_window = context_window
+        self._policy = policy
+        self._client = client or groq.AsyncGroq(api_key=api_key, max_retries=0, timeout=policy.timeout_seconds)
+
+    @property
+    def name(self) -> str:
+        return self._model
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Completion:
+        payload = [{"role": m.role.value, "content": m.content} for m in messages]
+        try:
+            return await with_retries(lambda: self._stream(payload, max_tokens, temperature), classify, self._policy)
+        except ProviderUnavailable as error:
+            raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
+        except ProviderRejected as error:
+            raise ModelFailed(f"the chat provider rejected the request: {error}") from error
+
+    async def _stream(self, payload: list[dict[str, str]], max_tokens: int, temperature: float) -> Completion:
+        stream = await self._client.chat.completions.create(
+            model=self._model, messages=payload, max_tokens=max_tokens, temperature=temperature, stream=True
+        )
+        parts: list[str] = []
+        finish: str | None = None
+        usage: Any = None
+        async for chunk in stream:
+            if chunk.choices:
+                parts.append(chunk.choices[0].delta.content or "")
+                finish = chunk.choices[0].finish_reason or finish
+            x_groq = getattr(chunk, "x_groq", None)
+            usage = getattr(x_groq, "usage", None) or getattr(chunk, "usage", None) or usage
+        if finish is None:
+            raise ProviderUnavailable("the answer stream ended before the answer did")
+        return Completion(
+            text="".join(parts).strip(),
+            model=self._model,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        )
+
+    async def close(self) -> None:
+        await self._client.close()

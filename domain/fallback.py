@@ -1,0 +1,54 @@
+"""A chain of chat models: when one cannot answer, the next one does."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from botgpt.domain.errors import ChatModelError, MessageTooLarge
+from botgpt.domain.model import ChatMessage, Completion
+from botgpt.ports.chat import ChatModel
+
+log = logging.getLogger(__name__)
+
+
+class FallbackChatModel:
+    """Tries each model in order (for example groq, then the local model).
+
+    The completion names the model that actually answered, so the stored message does too.
+    A prompt too large for the context is not retried elsewhere: the budget used the
+    smallest window of the chain.
+    """
+
+    def __init__(self, models: Sequence[ChatModel]) -> None:
+        if not models:
+            raise ValueError("a fallback chain needs at least one model")
+        self.models = tuple(models)
+
+    @property
+    def name(self) -> str:
+        return self.models[0].name
+
+    @property
+    def context_window(self) -> int:
+        return min(model.context_window for model in self.models)
+
+    @property
+    def loaded(self) -> bool:
+        return any(getattr(model, "loaded", True) for model in self.models)
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Completion:
+        """The first answer any model in the chain gives; the last error if none does."""
+        failure: ChatModelError | None = None
+        for model in self.models:
+            try:
+                return await model.complete(messages, max_tokens=max_tokens, temperature=temperature)
+            except MessageTooLarge:
+                raise
+            except ChatModelError as error:
+                log.warning("chat model %s failed (%s); trying the next one", model.name, error)
+                failure = error
+        assert failure is not None
+        raise failure
