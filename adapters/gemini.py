@@ -52,7 +52,9 @@ def make_client(api_key: str, base_url: str | None, timeout_seconds: float) -> A
 def _contents(messages: Sequence[ChatMessage]) -> tuple[str | None, list[types.Content]]:
     system = "\n\n".join(m.content for m in messages if m.role is Role.SYSTEM) or None
     contents = [
-        types.Content(role="model" if m.role is Role.ASSISTANT else "user", parts=[types.Part(text=m.content)])
+        types.Content(
+            role="model" if m.role is Role.ASSISTANT else "user", parts=[types.Part(text=m.content)]
+        )
         for m in messages
         if m.role is not Role.SYSTEM
     ]
@@ -78,13 +80,17 @@ class GeminiChatModel:
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
     ) -> Completion:
         try:
-            return await with_retries(lambda: self._stream(messages, max_tokens, temperature), classify, self._policy)
+            return await with_retries(
+                lambda: self._stream(messages, max_tokens, temperature), classify, self._policy
+            )
         except ProviderUnavailable as error:
             raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
         except ProviderRejected as error:
             raise ModelFailed(f"the chat provider rejected the request: {error}") from error
 
-    async def _stream(self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float) -> Completion:
+    async def _stream(
+        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+    ) -> Completion:
         system, contents = _contents(messages)
         config = types.GenerateContentConfig(
             system_instruction=system, max_output_tokens=max_tokens, temperature=temperature
@@ -131,9 +137,13 @@ class GeminiEmbedder:
             try:
                 vectors += await with_retries(lambda b=batch: self._embed_batch(b), classify, self._policy)
             except ProviderUnavailable as error:
-                raise EmbedderError(f"the embedding provider is unavailable: {error}", transient=True) from error
+                raise EmbedderError(
+                    f"the embedding provider is unavailable: {error}", transient=True
+                ) from error
             except ProviderRejected as error:
-                raise EmbedderError(f"the embedding provider rejected the request: {error}", transient=False) from error
+                raise EmbedderError(
+                    f"the embedding provider rejected the request: {error}", transient=False
+                ) from error
         return vectors
 
     async def _embed_batch(self, batch: list[str]) -> list[Vector]:

@@ -45,7 +45,9 @@ class GroqChatModel:
         self._model = model
         self._context_window = context_window
         self._policy = policy
-        self._client = client or groq.AsyncGroq(api_key=api_key, max_retries=0, timeout=policy.timeout_seconds)
+        self._client = client or groq.AsyncGroq(
+            api_key=api_key, max_retries=0, timeout=policy.timeout_seconds
+        )
 
     @property
     def name(self) -> str:
@@ -60,7 +62,9 @@ class GroqChatModel:
     ) -> Completion:
         payload = [{"role": m.role.value, "content": m.content} for m in messages]
         try:
-            return await with_retries(lambda: self._stream(payload, max_tokens, temperature), classify, self._policy)
+            return await with_retries(
+                lambda: self._stream(payload, max_tokens, temperature), classify, self._policy
+            )
         except ProviderUnavailable as error:
             raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
         except ProviderRejected as error:

@@ -60,7 +60,9 @@ async def with_retries(
             async with asyncio.timeout(policy.timeout_seconds):
                 return await operation()
         except TimeoutError:
-            failure: ProviderUnavailable | ProviderRejected | None = ProviderUnavailable("the provider timed out")
+            failure: ProviderUnavailable | ProviderRejected | None = ProviderUnavailable(
+                "the provider timed out"
+            )
         except (ProviderUnavailable, ProviderRejected) as error:
             failure = error
         except Exception as error:

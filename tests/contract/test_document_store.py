@@ -25,7 +25,9 @@ LEASE = timedelta(seconds=60)
 
 @pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
-    async with backend(request.param, tmp_path, MemoryDocumentStore, SqliteDocumentStore, MongoDocumentStore) as adapter:
+    async with backend(
+        request.param, tmp_path, MemoryDocumentStore, SqliteDocumentStore, MongoDocumentStore
+    ) as adapter:
         yield adapter
 
 

@@ -9,6 +9,7 @@ from dependency_injector import providers
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
+from botgpt.adapters.mongo_client import open_mongo_database
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.http.app import create_app
 from botgpt.entrypoints.settings import Settings
@@ -20,10 +21,23 @@ def chat() -> ScriptedChatModel:
     return ScriptedChatModel()
 
 
-@pytest.fixture(params=["sqlite"])
+async def mongomock_database(settings: Settings) -> AsyncIterator[Any]:
+    from mongomock_motor import AsyncMongoMockClient
+
+    mongo = open_mongo_database(settings.mongodb_uri, settings.mongodb_database, AsyncMongoMockClient)
+    async with mongo as database:
+        yield database
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     return Settings.load(
-        environ={}, data_dir=tmp_path, store=request.param, max_message_chars=2000, max_upload_mb=1
+        environ={},
+        data_dir=tmp_path,
+        store=request.param,
+        mongodb_uri="mongodb://mock",
+        max_message_chars=2000,
+        max_upload_mb=1,
     )
 
 
@@ -37,6 +51,8 @@ def container(settings: Settings, chat: ScriptedChatModel, embedder: HashingEmbe
     container = build_container(settings)
     container.chat_model.override(providers.Object(chat))
     container.embedder.override(providers.Object(embedder))
+    if settings.store == "mongo":
+        container.mongo.override(providers.Resource(mongomock_database, settings))
     return container
 
 
