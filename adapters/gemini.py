@@ -9,6 +9,7 @@ from __future__ import annotations
 import array
 import json
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from google import genai
@@ -52,9 +53,7 @@ def make_client(api_key: str, base_url: str | None, timeout_seconds: float) -> A
 def _contents(messages: Sequence[ChatMessage]) -> tuple[str | None, list[types.Content]]:
     system = "\n\n".join(m.content for m in messages if m.role is Role.SYSTEM) or None
     contents = [
-        types.Content(
-            role="model" if m.role is Role.ASSISTANT else "user", parts=[types.Part(text=m.content)]
-        )
+        types.Content(role="model" if m.role is Role.ASSISTANT else "user", parts=[types.Part(text=m.content)])
         for m in messages
         if m.role is not Role.SYSTEM
     ]
@@ -76,21 +75,15 @@ class GeminiChatModel:
     def context_window(self) -> int:
         return self._context_window
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         try:
-            return await with_retries(
-                lambda: self._stream(messages, max_tokens, temperature), classify, self._policy
-            )
+            return await with_retries(lambda: self._stream(messages, max_tokens, temperature), classify, self._policy)
         except ProviderUnavailable as error:
             raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
         except ProviderRejected as error:
             raise ModelFailed(f"the chat provider rejected the request: {error}") from error
 
-    async def _stream(
-        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
-    ) -> Completion:
+    async def _stream(self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float) -> Completion:
         system, contents = _contents(messages)
         config = types.GenerateContentConfig(
             system_instruction=system, max_output_tokens=max_tokens, temperature=temperature
@@ -135,15 +128,11 @@ class GeminiEmbedder:
         for start in range(0, len(texts), EMBED_BATCH_LIMIT):
             batch = list(texts[start : start + EMBED_BATCH_LIMIT])
             try:
-                vectors += await with_retries(lambda b=batch: self._embed_batch(b), classify, self._policy)
+                vectors += await with_retries(partial(self._embed_batch, batch), classify, self._policy)
             except ProviderUnavailable as error:
-                raise EmbedderError(
-                    f"the embedding provider is unavailable: {error}", transient=True
-                ) from error
+                raise EmbedderError(f"the embedding provider is unavailable: {error}", transient=True) from error
             except ProviderRejected as error:
-                raise EmbedderError(
-                    f"the embedding provider rejected the request: {error}", transient=False
-                ) from error
+                raise EmbedderError(f"the embedding provider rejected the request: {error}", transient=False) from error
         return vectors
 
     async def _embed_batch(self, batch: list[str]) -> list[Vector]:

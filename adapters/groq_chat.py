@@ -39,15 +39,11 @@ class GroqChatModel:
     ``GROQ_BASE_URL`` is honoured by the SDK itself.
     """
 
-    def __init__(
-        self, api_key: str, model: str, context_window: int, policy: RetryPolicy, client: Any = None
-    ) -> None:
+    def __init__(self, api_key: str, model: str, context_window: int, policy: RetryPolicy, client: Any = None) -> None:
         self._model = model
         self._context_window = context_window
         self._policy = policy
-        self._client = client or groq.AsyncGroq(
-            api_key=api_key, max_retries=0, timeout=policy.timeout_seconds
-        )
+        self._client = client or groq.AsyncGroq(api_key=api_key, max_retries=0, timeout=policy.timeout_seconds)
 
     @property
     def name(self) -> str:
@@ -57,22 +53,22 @@ class GroqChatModel:
     def context_window(self) -> int:
         return self._context_window
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         payload = [{"role": m.role.value, "content": m.content} for m in messages]
         try:
-            return await with_retries(
-                lambda: self._stream(payload, max_tokens, temperature), classify, self._policy
-            )
+            return await with_retries(lambda: self._stream(payload, max_tokens, temperature), classify, self._policy)
         except ProviderUnavailable as error:
             raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
         except ProviderRejected as error:
             raise ModelFailed(f"the chat provider rejected the request: {error}") from error
 
     async def _stream(self, payload: list[dict[str, str]], max_tokens: int, temperature: float) -> Completion:
-        stream = await self._client.chat.completions.create(
-            model=self._model, messages=payload, max_tokens=max_tokens, temperature=temperature, stream=True
+        stream: Any = await self._client.chat.completions.create(
+            model=self._model,
+            messages=payload,  # type: ignore[arg-type]
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
         )
         parts: list[str] = []
         finish: str | None = None

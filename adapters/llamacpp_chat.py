@@ -93,9 +93,7 @@ class LlamaCppChatModel:
         log.info("loaded %s (n_ctx=%d)", settings.model_path, settings.n_ctx)
         return llama
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         if self._llama is None:
             raise ModelUnavailable("the model is not loaded yet", retry_after=1.0)
         payload = [{"role": m.role.value, "content": m.content} for m in messages]

@@ -38,9 +38,7 @@ class MemoryDocumentStore:
         return document
 
     async def find_by_hash(self, user_id: str, sha256: str) -> Document | None:
-        return next(
-            (d for d in self._documents.values() if d.user_id == user_id and d.sha256 == sha256), None
-        )
+        return next((d for d in self._documents.values() if d.user_id == user_id and d.sha256 == sha256), None)
 
     async def list_documents(self, user_id: str, limit: int, offset: int) -> list[Document]:
         owned = sorted(
@@ -73,9 +71,7 @@ class MemoryDocumentStore:
         document_id = min(claimable)[1]
         job = self._jobs[document_id]
         job.worker, job.lease_until, job.attempts = worker, lease_until, job.attempts + 1
-        return IngestionJob(
-            document_id=document_id, worker=worker, lease_until=lease_until, attempts=job.attempts
-        )
+        return IngestionJob(document_id=document_id, worker=worker, lease_until=lease_until, attempts=job.attempts)
 
     async def renew_lease(self, job: IngestionJob, lease_until: datetime) -> bool:
         held = self._jobs.get(job.document_id)

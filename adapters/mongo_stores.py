@@ -186,9 +186,7 @@ class MongoConversationStore:
         return [_message(doc) async for doc in cursor]
 
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        cursor = (
-            self._messages.find({"conversation_id": conversation_id}).sort("seq", DESCENDING).limit(limit)
-        )
+        cursor = self._messages.find({"conversation_id": conversation_id}).sort("seq", DESCENDING).limit(limit)
         newest_first = [_message(doc) async for doc in cursor]
         return newest_first[::-1]
 
@@ -287,12 +285,8 @@ class MongoDocumentStore:
 
     async def update_document(self, document: Document) -> None:
         fields = _document_doc(document)
-        changes = {
-            key: fields[key] for key in ("status", "updated_at", "chunks_total", "chunks_embedded", "error")
-        }
-        await self._documents.update_one(
-            {"_id": document.id}, {"$set": {**changes, "embedder": document.embedder}}
-        )
+        changes = {key: fields[key] for key in ("status", "updated_at", "chunks_total", "chunks_embedded", "error")}
+        await self._documents.update_one({"_id": document.id}, {"$set": {**changes, "embedder": document.embedder}})
 
     async def delete_document(self, document_id: str) -> bool:
         await self._jobs.delete_one({"_id": document_id})
@@ -309,9 +303,7 @@ class MongoDocumentStore:
         )
         if doc is None:
             return None
-        return IngestionJob(
-            document_id=doc["_id"], worker=worker, lease_until=lease_until, attempts=doc["attempts"]
-        )
+        return IngestionJob(document_id=doc["_id"], worker=worker, lease_until=lease_until, attempts=doc["attempts"])
 
     async def renew_lease(self, job: IngestionJob, lease_until: datetime) -> bool:
         result = await self._jobs.update_one(

@@ -56,25 +56,37 @@ async def with_retries(
     ``ProviderUnavailable`` (retried) or ``ProviderRejected`` (raised at once); None means
     the error is not the provider's and propagates unchanged."""
     for attempt in range(1, policy.attempts + 1):
-        try:
-            async with asyncio.timeout(policy.timeout_seconds):
-                return await operation()
-        except TimeoutError:
-            failure: ProviderUnavailable | ProviderRejected | None = ProviderUnavailable(
-                "the provider timed out"
-            )
-        except (ProviderUnavailable, ProviderRejected) as error:
-            failure = error
-        except Exception as error:
-            failure = classify(error)
-            if failure is None:
-                raise
-        if isinstance(failure, ProviderRejected) or attempt == policy.attempts:
+        failure = await _attempt(operation, classify, policy)
+        if not isinstance(failure, ProviderUnavailable):
+            return failure
+        if attempt == policy.attempts:
             raise failure
         delay = policy.backoff(attempt, failure.retry_after)
         log.warning("provider unavailable (%s); retry %d in %.2fs", failure, attempt, delay)
         await sleep(delay)
     raise AssertionError("unreachable")
+
+
+async def _attempt(
+    operation: Callable[[], Awaitable[T]], classify: Classifier, policy: RetryPolicy
+) -> T | ProviderUnavailable:
+    """One try: its result, or the retryable failure; a rejection or foreign error is raised."""
+    try:
+        async with asyncio.timeout(policy.timeout_seconds):
+            return await operation()
+    except TimeoutError:
+        return ProviderUnavailable("the provider timed out")
+    except ProviderUnavailable as error:
+        return error
+    except ProviderRejected:
+        raise
+    except Exception as error:
+        failure = classify(error)
+        if failure is None:
+            raise
+        if isinstance(failure, ProviderRejected):
+            raise failure from error
+        return failure
 
 
 def retry_after_seconds(headers: object) -> float | None:

@@ -16,12 +16,9 @@ from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database, stam
 from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role
 
-_CONVERSATION_COLUMNS = (
-    "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens"
-)
+_CONVERSATION_COLUMNS = "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens"
 _MESSAGE_COLUMNS = (
-    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens,"
-    " citations"
+    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations"
 )
 
 
@@ -138,9 +135,7 @@ class SqliteConversationStore:
 
     async def rename_conversation(self, conversation_id: str, title: str) -> bool:
         def work() -> bool:
-            cursor = self._db.execute(
-                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
-            )
+            cursor = self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
             return cursor.rowcount > 0
 
         return await self._database.run(work)

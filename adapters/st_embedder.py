@@ -56,8 +56,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             self._model = await self._run(self._load)
             measure = (
-                getattr(self._model, "get_embedding_dimension", None)
-                or self._model.get_sentence_embedding_dimension
+                getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
             )
             self._dimension = int(measure())
 

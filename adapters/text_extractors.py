@@ -37,9 +37,7 @@ def decoded_blocks(path: str) -> Iterator[str]:
             if tail := decoder.decode(b"", final=True):
                 yield tail
     except UnicodeDecodeError as error:
-        raise UnreadableDocument(
-            f"the file is not valid UTF-8 text (byte {error.start} of a block)"
-        ) from error
+        raise UnreadableDocument(f"the file is not valid UTF-8 text (byte {error.start} of a block)") from error
 
 
 class PlainTextExtractor:
@@ -59,9 +57,7 @@ class PlainTextExtractor:
 
 
 class _TextCollector(HTMLParser):
-    BLOCKS = frozenset(
-        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"}
-    )
+    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"})
     HIDDEN = frozenset({"script", "style", "noscript", "template"})
 
     def __init__(self) -> None:
@@ -188,10 +184,7 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
     if sum(member.file_size for member in members) > MAX_DOCX_UNCOMPRESSED:
         raise UnreadableDocument("the .docx expands to too much data (a zip bomb?)")
     for member in members:
-        if (
-            member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
-            and member.file_size > 1 << 20
-        ):
+        if member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1) and member.file_size > 1 << 20:
             raise UnreadableDocument("the .docx is compressed suspiciously well (a zip bomb?)")
 
 

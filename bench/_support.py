@@ -21,9 +21,7 @@ class InstantChatModel:
     context_window = 8192
     loaded = True
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         return Completion(text="An instant answer.", model=self.name, prompt_tokens=1, completion_tokens=4)
 
 

@@ -153,11 +153,7 @@ def peak_rss_child(size_mb: int) -> None:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         count, elapsed = asyncio.run(ingest(path, Path(tmp) / "data", StandInEmbedder()))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(
-            json.dumps(
-                {"mb": size_mb, "chunks": count, "seconds": elapsed, "before_kb": before, "peak_kb": peak}
-            )
-        )
+        print(json.dumps({"mb": size_mb, "chunks": count, "seconds": elapsed, "before_kb": before, "peak_kb": peak}))
 
 
 def memory(big_mb: int) -> None:

@@ -51,9 +51,7 @@ async def build_history(model: LlamaCppChatModel, turns: int) -> tuple[Conversat
     return service, turn.conversation.id
 
 
-async def time_follow_up(
-    model: LlamaCppChatModel, service: ConversationService, cid: str
-) -> tuple[float, int]:
+async def time_follow_up(model: LlamaCppChatModel, service: ConversationService, cid: str) -> tuple[float, int]:
     history = await service.store.recent_messages(cid, 1000)
     follow_up = Message(
         id="f" * 32,
@@ -71,9 +69,7 @@ async def time_follow_up(
 
 
 def local_model(prefix_cache: bool) -> LlamaCppChatModel:
-    settings = LlamaSettings(
-        model_path=bundled_smollm2_path(), n_ctx=4096, prefix_cache=prefix_cache, state_cache_mb=0
-    )
+    settings = LlamaSettings(model_path=bundled_smollm2_path(), n_ctx=4096, prefix_cache=prefix_cache, state_cache_mb=0)
     return LlamaCppChatModel(settings)
 
 

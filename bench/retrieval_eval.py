@@ -100,15 +100,12 @@ def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
     return len(wanted & set(ranked[:100])) / len(wanted) if wanted else 0.0
 
 
-async def build_corpus(
-    settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder
-) -> MemoryDocumentStore:
+async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder) -> MemoryDocumentStore:
     store = MemoryDocumentStore()
     chunker = pick(chunker_factories(plugin_manager()), settings.chunker, "chunker")(settings.as_dict())
     started = time.perf_counter()
     spans = {
-        row["_id"]: list(stream_chunks([(row.get("title", "") + " " + row["text"]).strip()], chunker))
-        for row in corpus
+        row["_id"]: list(stream_chunks([(row.get("title", "") + " " + row["text"]).strip()], chunker)) for row in corpus
     }
     texts = [span.text for document_spans in spans.values() for span in document_spans]
     vectors = iter(await embedder.embed(texts))

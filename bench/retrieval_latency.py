@@ -48,9 +48,7 @@ class FixedQueryEmbedder:
         return [array.array("f", vector.tobytes())]
 
 
-async def corpus(
-    size: int, rng: np.random.Generator
-) -> tuple[MemoryDocumentStore, list[Document], np.ndarray]:
+async def corpus(size: int, rng: np.random.Generator) -> tuple[MemoryDocumentStore, list[Document], np.ndarray]:
     store = MemoryDocumentStore()
     vectors = rng.standard_normal((size, DIMENSION), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -71,9 +69,7 @@ async def corpus(
         )
         await store.add_document(document)
         rows = range(d * per_document, (d + 1) * per_document)
-        chunks = [
-            Chunk(f"{i:032x}", document.id, i, 0, 0, "", array.array("f", vectors[i].tobytes())) for i in rows
-        ]
+        chunks = [Chunk(f"{i:032x}", document.id, i, 0, 0, "", array.array("f", vectors[i].tobytes())) for i in rows]
         await store.add_chunks(document, chunks, "bench")
         documents.append(document)
     return store, documents, vectors

@@ -16,9 +16,7 @@ def chunk_id(document_id: str, ordinal: int) -> str:
     return hashlib.sha256(f"{document_id}:{ordinal}".encode()).hexdigest()[:32]
 
 
-def stream_chunks(
-    segments: Iterable[str], chunker: Chunker, window_chars: int = WINDOW_CHARS
-) -> Iterator[ChunkSpan]:
+def stream_chunks(segments: Iterable[str], chunker: Chunker, window_chars: int = WINDOW_CHARS) -> Iterator[ChunkSpan]:
     """Chunk a stream of text segments, holding about one window of text at a time.
 
     Each full window is chunked, and its last span (which may end at the window's edge

@@ -49,8 +49,7 @@ MAX_PAGE_SIZE = 100
 # The instruction and "Sources:"/"Question:" labels around a grounded question.
 GROUNDING_OVERHEAD_TOKENS = 48
 TITLE_PROMPT = (
-    "Write a title of at most six words for a chat that starts with the user's message. "
-    "Reply with the title only."
+    "Write a title of at most six words for a chat that starts with the user's message. Reply with the title only."
 )
 
 
@@ -173,9 +172,7 @@ class ConversationService:
         if not text.strip():
             raise InvalidRequest("message must not be empty")
         if len(text) > self.policy.max_message_chars:
-            raise MessageTooLarge(
-                f"message is {len(text)} characters; the limit is {self.policy.max_message_chars}"
-            )
+            raise MessageTooLarge(f"message is {len(text)} characters; the limit is {self.policy.max_message_chars}")
         return Message(
             id=new_id(),
             conversation_id=conversation_id,
@@ -220,9 +217,7 @@ class ConversationService:
         """The prompt for one turn: system prompt, the newest history that fits, then the
         message (``final_text``, when given, is the message grounded in its sources)."""
         final_text = user_message.content if final_text is None else final_text
-        final_tokens = (
-            user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
-        )
+        final_tokens = user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
         room = self._budget().history_room(self._system_tokens(), final_tokens)
         if room < 0:
             raise MessageTooLarge(
@@ -240,18 +235,12 @@ class ConversationService:
 
     async def _sources(self, user_message: Message, documents: Sequence[Document]) -> list[Source]:
         assert self.retrieval is not None
-        retrieved = await self.retrieval.search_documents(
-            user_message.content, documents, self.policy.rag_top_k
-        )
-        room = self._budget().history_room(
-            self._system_tokens(), user_message.tokens + GROUNDING_OVERHEAD_TOKENS
-        )
+        retrieved = await self.retrieval.search_documents(user_message.content, documents, self.policy.rag_top_k)
+        room = self._budget().history_room(self._system_tokens(), user_message.tokens + GROUNDING_OVERHEAD_TOKENS)
         budget = min(self.policy.rag_context_tokens, room)
         return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
 
-    async def _documents_for_new(
-        self, user_id: str, mode: Mode, document_ids: Sequence[str]
-    ) -> list[Document]:
+    async def _documents_for_new(self, user_id: str, mode: Mode, document_ids: Sequence[str]) -> list[Document]:
         if mode is Mode.OPEN_CHAT:
             if document_ids:
                 raise InvalidRequest("document_ids apply only to rag_mode conversations")
@@ -274,9 +263,7 @@ class ConversationService:
         return await self.retrieval.ready_documents(conversation.user_id, remaining)
 
     def _budget(self) -> ContextBudget:
-        return ContextBudget(
-            self.chat.context_window, self.policy.max_answer_tokens, self.policy.safety_margin
-        )
+        return ContextBudget(self.chat.context_window, self.policy.max_answer_tokens, self.policy.safety_margin)
 
     def _history_fetch_limit(self) -> int:
         # Every message costs at least its template overhead plus one token, so no more

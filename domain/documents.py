@@ -116,9 +116,7 @@ class DocumentService:
         extension = extension_of(filename)
         if extension not in self.extractors:
             supported = ", ".join(sorted(self.extractors))
-            raise UnsupportedDocument(
-                f"{extension or 'files without an extension'} not supported; use {supported}"
-            )
+            raise UnsupportedDocument(f"{extension or 'files without an extension'} not supported; use {supported}")
         return self.extractors[extension]
 
     async def _check_content(self, key: str, inspector: UploadInspector, extractor: TextExtractor) -> None:

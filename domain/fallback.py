@@ -37,9 +37,7 @@ class FallbackChatModel:
     def loaded(self) -> bool:
         return any(getattr(model, "loaded", True) for model in self.models)
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         """The first answer any model in the chain gives; the last error if none does."""
         failure: ChatModelError | None = None
         for model in self.models:

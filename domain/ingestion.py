@@ -114,9 +114,7 @@ class IngestionWorker:
         await self.store.finish_job(job)
         log.info("document %s is ready: %d chunks", document.id, total)
 
-    async def _embed_batch(
-        self, job: IngestionJob, document: Document, batch: list[tuple[int, ChunkSpan]]
-    ) -> Document:
+    async def _embed_batch(self, job: IngestionJob, document: Document, batch: list[tuple[int, ChunkSpan]]) -> Document:
         vectors = await self._embed_with_retries([span.text for _, span in batch])
         chunks = [
             Chunk(

@@ -30,9 +30,7 @@ class ConversationPolicy:
     temperature: float = attrs.field(default=0.2, validator=attrs.validators.ge(0.0))
     history_max_messages: int = attrs.field(default=50, validator=_positive)
     max_message_chars: int = attrs.field(default=16_000, validator=_positive)
-    safety_margin: float = attrs.field(
-        default=0.1, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)]
-    )
+    safety_margin: float = attrs.field(default=0.1, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
     title_strategy: TitleStrategy = TitleStrategy.FIRST_MESSAGE
     max_title_chars: int = attrs.field(default=200, validator=_positive)
     rag_top_k: int = attrs.field(default=5, validator=_positive)

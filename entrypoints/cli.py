@@ -100,9 +100,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_chat_loop(settings, args.user, args.conversation, sys.stdin, sys.stdout))
 
 
-async def _chat_loop(
-    settings: Settings, user: str, conversation_id: str | None, stdin: TextIO, stdout: TextIO
-) -> int:
+async def _chat_loop(settings: Settings, user: str, conversation_id: str | None, stdin: TextIO, stdout: TextIO) -> int:
     async with open_core(settings) as core:
         print("botgpt chat: type a message; /new starts over, /quit leaves.", file=stdout)
         while (line := _prompt(stdin, stdout)) is not None:

@@ -59,9 +59,7 @@ class Container(containers.DeclarativeContainer):
         resources.retriever, plugins=plugins, config=config, store=document_store, embedder=embedder
     )
 
-    retrieval = providers.Singleton(
-        RetrievalService, store=document_store, retriever=retriever, embedder=embedder
-    )
+    retrieval = providers.Singleton(RetrievalService, store=document_store, retriever=retriever, embedder=embedder)
     conversations = providers.Singleton(
         ConversationService,
         store=store,

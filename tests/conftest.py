@@ -38,9 +38,5 @@ def policy() -> ConversationPolicy:
 
 
 @pytest.fixture
-def service(
-    store: MemoryConversationStore, chat: ScriptedChatModel, policy: ConversationPolicy
-) -> ConversationService:
-    return ConversationService(
-        store=store, chat=chat, tokens=WordCounter(), policy=policy, clock=SteppingClock()
-    )
+def service(store: MemoryConversationStore, chat: ScriptedChatModel, policy: ConversationPolicy) -> ConversationService:
+    return ConversationService(store=store, chat=chat, tokens=WordCounter(), policy=policy, clock=SteppingClock())

@@ -40,9 +40,7 @@ class ScriptedChatModel:
     def fail_next(self, error: Exception) -> None:
         self._errors.append(error)
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         self.prompts.append(list(messages))
         if self._errors:
             raise self._errors.pop(0)

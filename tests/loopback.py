@@ -74,9 +74,7 @@ class LoopbackProvider:
         for fragment, make in self._defaults.items():
             if fragment in path:
                 return make(body)
-        return Reply(
-            status=404, json_body={"error": {"code": 404, "message": "no script", "status": "NOT_FOUND"}}
-        )
+        return Reply(status=404, json_body={"error": {"code": 404, "message": "no script", "status": "NOT_FOUND"}})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         provider = self
@@ -131,9 +129,7 @@ class LoopbackProvider:
 
     @contextmanager
     def running(self) -> Iterator[LoopbackProvider]:
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         try:
             yield self
@@ -156,9 +152,7 @@ def groq_events(text: str, model: str = "llama-3.3-70b-versatile") -> list[Any]:
         piece = word if n == 0 else " " + word
         events.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
     usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
-    events.append(
-        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "x_groq": {"usage": usage}}
-    )
+    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "x_groq": {"usage": usage}})
     events.append("[DONE]")
     return events
 
@@ -168,9 +162,7 @@ def gemini_events(text: str) -> list[Any]:
     words = text.split(" ")
     events: list[Any] = []
     for n, word in enumerate(words):
-        candidate: dict[str, Any] = {
-            "content": {"role": "model", "parts": [{"text": (" " if n else "") + word}]}
-        }
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": (" " if n else "") + word}]}}
         if n == len(words) - 1:
             candidate["finishReason"] = "STOP"
         events.append(

@@ -120,11 +120,7 @@ async def on_domain_error(error: BotgptError) -> Response:
     headers = {}
     if isinstance(error, ModelUnavailable) and error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    details = (
-        {"document_id": error.document_id, "status": error.status}
-        if isinstance(error, DocumentNotReady)
-        else {}
-    )
+    details = {"document_id": error.document_id, "status": error.status} if isinstance(error, DocumentNotReady) else {}
     return error_response(status, error.code, str(error), headers, details)
 
 

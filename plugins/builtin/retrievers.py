@@ -106,9 +106,7 @@ class DenseRetriever:
         query_vector = np.frombuffer((await self._embedder.embed([query]))[0], dtype=np.float32)
         scores = index.matrix @ _normalised(query_vector)
         best = top_indices(scores, k)
-        return [
-            ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)
-        ]
+        return [ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)]
 
     async def _index(self, documents: Sequence[Document]) -> DenseIndex:
         key = set_key(documents)
@@ -245,8 +243,7 @@ class Bm25Index:
                 ids.append(position)
                 tfs.append(count)
         postings = {
-            term: (np.array(ids, dtype=np.int32), np.array(tfs, dtype=np.float32))
-            for term, (ids, tfs) in rows.items()
+            term: (np.array(ids, dtype=np.int32), np.array(tfs, dtype=np.float32)) for term, (ids, tfs) in rows.items()
         }
         return cls(chunks, postings, lengths)
 
@@ -279,9 +276,7 @@ class Bm25Retriever:
         index = await self._index(documents)
         scores = index.scores(self._analyzer.terms(query), self._k1, self._b)
         best = [i for i in top_indices(scores, k) if scores[i] > 0]
-        return [
-            ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)
-        ]
+        return [ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)]
 
     async def _index(self, documents: Sequence[Document]) -> Bm25Index:
         key = set_key(documents)

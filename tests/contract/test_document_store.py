@@ -48,9 +48,7 @@ def document(user: str = "alice", minute: int = 0, sha: str | None = None) -> Do
 
 def chunks(doc: Document, ordinals: range) -> list[Chunk]:
     return [
-        Chunk(
-            chunk_id(doc.id, n), doc.id, n, n * 10, n * 10 + 9, f"chunk {n}", array.array("f", [n, 1.0, 0.5])
-        )
+        Chunk(chunk_id(doc.id, n), doc.id, n, n * 10, n * 10 + 9, f"chunk {n}", array.array("f", [n, 1.0, 0.5]))
         for n in ordinals
     ]
 
@@ -132,9 +130,7 @@ async def test_chunks_are_stored_once_with_their_vectors(store: DocumentStore) -
 async def test_update_saves_status_progress_and_error(store: DocumentStore) -> None:
     d = document()
     await store.add_document(d)
-    failed = attrs.evolve(
-        d, status=DocumentStatus.FAILED, error="no text", chunks_total=4, updated_at=T0 + LEASE
-    )
+    failed = attrs.evolve(d, status=DocumentStatus.FAILED, error="no text", chunks_total=4, updated_at=T0 + LEASE)
     await store.update_document(failed)
     assert await store.get_document(None, d.id) == failed
 

@@ -35,9 +35,7 @@ async def test_vectors_are_unit_length_and_384_wide(embedder: SentenceTransforme
 async def test_related_texts_are_closer(embedder: SentenceTransformerEmbedder) -> None:
     query, near, far = (
         np.frombuffer(v, dtype=np.float32)
-        for v in await embedder.embed(
-            ["Who kept the lighthouse?", "The keeper lived in the tower.", "Rye flour"]
-        )
+        for v in await embedder.embed(["Who kept the lighthouse?", "The keeper lived in the tower.", "Rye flour"])
     )
     assert float(query @ near) > float(query @ far)
 

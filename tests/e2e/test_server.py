@@ -60,9 +60,7 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes]) -> None:
 
 def test_two_turn_conversation_with_the_local_model(server: str) -> None:
     with httpx.Client(base_url=server, timeout=120) as client:
-        first = client.post(
-            "/api/v1/conversations", json={"user_id": "e2e", "message": "Hi! My name is Ada."}
-        )
+        first = client.post("/api/v1/conversations", json={"user_id": "e2e", "message": "Hi! My name is Ada."})
         assert first.status_code == 201, first.text
         body = first.json()
         assert body["assistant_message"]["content"].strip()

@@ -85,9 +85,7 @@ async def test_duplicate_upload_returns_the_existing_document(client: Client) ->
 
 async def test_pdf_and_docx_are_ingested(client: Client) -> None:
     pdf = await uploaded(client, minimal_pdf("Lighthouse keepers trimmed the wicks"), "keepers.pdf")
-    docx = await uploaded(
-        client, docx_bytes(["Fog horns warned ships.", "Keepers polished lenses."]), "fog.docx"
-    )
+    docx = await uploaded(client, docx_bytes(["Fog horns warned ships.", "Keepers polished lenses."]), "fog.docx")
     response = await client.post(
         "/api/v1/search", json={"user_id": "alice", "query": "wicks", "document_ids": [pdf, docx], "k": 1}
     )
@@ -109,14 +107,10 @@ async def test_list_get_delete_and_owner_scoping(client: Client) -> None:
 
 
 async def test_bad_uploads(client: Client) -> None:
-    assert (await error_of(await upload(client, b"\x7fELF\x02\x01", "tool.txt"), 415))[
-        "code"
-    ] == "unsupported_document"
+    assert (await error_of(await upload(client, b"\x7fELF\x02\x01", "tool.txt"), 415))["code"] == "unsupported_document"
     assert (await error_of(await upload(client, b"x", "image.png"), 415))["code"] == "unsupported_document"
     assert (await error_of(await upload(client, b"", "empty.txt"), 422))["code"] == "unreadable_document"
-    assert (await error_of(await upload(client, TEXT, "../../etc/cron.txt"), 422))[
-        "code"
-    ] == "invalid_request"
+    assert (await error_of(await upload(client, TEXT, "../../etc/cron.txt"), 422))["code"] == "invalid_request"
     too_big = await upload(client, b"a" * ((1 << 20) + (128 << 10)), "big.txt")
     await error_of(too_big, 413)
     no_file = await client.post(DOCS, form={"user_id": "alice"})

@@ -48,17 +48,13 @@ async def groq_app(provider: LoopbackProvider, tmp_path: Path) -> AsyncIterator[
 
 async def test_groq_answers_through_the_api(provider: LoopbackProvider, groq_app: Quart) -> None:
     provider.script(GROQ_PATH, Reply(events=groq_events("Hello from Groq.")))
-    response = await groq_app.test_client().post(
-        "/api/v1/conversations", json={"user_id": "u", "message": "hi"}
-    )
+    response = await groq_app.test_client().post("/api/v1/conversations", json={"user_id": "u", "message": "hi"})
     assert response.status_code == 201
     assistant = (await response.get_json())["assistant_message"]
     assert (assistant["content"], assistant["model"]) == ("Hello from Groq.", "llama-3.3-70b-versatile")
 
 
-async def test_an_unavailable_provider_is_503_with_retry_after(
-    provider: LoopbackProvider, groq_app: Quart
-) -> None:
+async def test_an_unavailable_provider_is_503_with_retry_after(provider: LoopbackProvider, groq_app: Quart) -> None:
     provider.default(
         GROQ_PATH, Reply(status=429, json_body={"error": {"message": "busy"}}, headers={"Retry-After": "0"})
     )
@@ -69,13 +65,9 @@ async def test_an_unavailable_provider_is_503_with_retry_after(
     assert (await (await client.get("/api/v1/conversations?user_id=u")).get_json())["total"] == 0
 
 
-async def test_a_rejected_key_is_502_with_a_clear_message(
-    provider: LoopbackProvider, groq_app: Quart
-) -> None:
+async def test_a_rejected_key_is_502_with_a_clear_message(provider: LoopbackProvider, groq_app: Quart) -> None:
     provider.default(GROQ_PATH, Reply(status=401, json_body={"error": {"message": "Invalid API Key"}}))
-    response = await groq_app.test_client().post(
-        "/api/v1/conversations", json={"user_id": "u", "message": "hi"}
-    )
+    response = await groq_app.test_client().post("/api/v1/conversations", json={"user_id": "u", "message": "hi"})
     assert response.status_code == 502
     error = (await response.get_json())["error"]
     assert error["code"] == "model_failed" and "rejected" in error["message"]
@@ -91,9 +83,7 @@ async def test_fallback_to_another_provider(provider: LoopbackProvider, tmp_path
     container.plugins.override(providers.Singleton(_with_scripted, local))
     app = create_app(container)
     async with app.test_app():
-        response = await app.test_client().post(
-            "/api/v1/conversations", json={"user_id": "u", "message": "hi"}
-        )
+        response = await app.test_client().post("/api/v1/conversations", json={"user_id": "u", "message": "hi"})
     assistant = (await response.get_json())["assistant_message"]
     assert (assistant["content"], assistant["model"]) == ("Local.", "scripted")
 
@@ -110,27 +100,24 @@ def _with_scripted(model: ScriptedChatModel) -> Any:
     return plugin_manager(extra=(Scripted(),))
 
 
-async def test_gemini_embeddings_and_chat_by_configuration(
-    provider: LoopbackProvider, tmp_path: Path
-) -> None:
-    provider.default(
-        ":batchEmbedContents", lambda body: Reply(json_body=gemini_embeddings(len(body["requests"]), 16))
-    )
+async def test_gemini_embeddings_and_chat_by_configuration(provider: LoopbackProvider, tmp_path: Path) -> None:
+    provider.default(":batchEmbedContents", lambda body: Reply(json_body=gemini_embeddings(len(body["requests"]), 16)))
     provider.default(":streamGenerateContent", Reply(events=gemini_events("Grounded answer [1].")))
     environ = {
-        "BOTGPT_CHAT_PROVIDER": "gemini", "BOTGPT_EMBEDDER": "gemini", "GEMINI_API_KEY": "k",
-        "GEMINI_BASE_URL": provider.url, "BOTGPT_GEMINI_EMBED_DIMENSION": "16",
-    }  # fmt: skip
-    app = create_app(
-        build_container(Settings.load(environ=environ, data_dir=tmp_path, store="memory", **FAST))
-    )
+        "BOTGPT_CHAT_PROVIDER": "gemini",
+        "BOTGPT_EMBEDDER": "gemini",
+        "GEMINI_API_KEY": "k",
+        "GEMINI_BASE_URL": provider.url,
+        "BOTGPT_GEMINI_EMBED_DIMENSION": "16",
+    }
+    app = create_app(build_container(Settings.load(environ=environ, data_dir=tmp_path, store="memory", **FAST)))
     async with app.test_app():
         client = app.test_client()
         text = b"Fog horns warned ships. Keepers polished the lenses every morning."
         files = {"file": FileStorage(io.BytesIO(text), filename="fog.txt")}
-        document_id = (
-            await (await client.post("/api/v1/documents", form={"user_id": "u"}, files=files)).get_json()
-        )["id"]
+        document_id = (await (await client.post("/api/v1/documents", form={"user_id": "u"}, files=files)).get_json())[
+            "id"
+        ]
         for _ in range(200):
             status = (await (await client.get(f"/api/v1/documents/{document_id}")).get_json())["status"]
             if status == "ready":

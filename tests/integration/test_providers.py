@@ -43,9 +43,7 @@ def provider() -> Iterator[LoopbackProvider]:
 def groq_model(provider: LoopbackProvider, monkeypatch: pytest.MonkeyPatch) -> GroqChatModel:
     # The SDK reads GROQ_BASE_URL itself: the adapter passes no URL.
     monkeypatch.setenv("GROQ_BASE_URL", provider.url)
-    return GroqChatModel(
-        api_key="test-key", model="llama-3.3-70b-versatile", context_window=8192, policy=FAST
-    )
+    return GroqChatModel(api_key="test-key", model="llama-3.3-70b-versatile", context_window=8192, policy=FAST)
 
 
 def gemini_client(provider: LoopbackProvider) -> Any:
@@ -59,9 +57,7 @@ async def complete(model: Any) -> Any:
 # --- Groq ---------------------------------------------------------------------------------
 
 
-async def test_groq_streams_an_answer_with_usage(
-    provider: LoopbackProvider, groq_model: GroqChatModel
-) -> None:
+async def test_groq_streams_an_answer_with_usage(provider: LoopbackProvider, groq_model: GroqChatModel) -> None:
     provider.script(GROQ_PATH, Reply(events=groq_events("Teal, mostly.")))
     completion = await complete(groq_model)
     assert (completion.text, completion.model) == ("Teal, mostly.", "llama-3.3-70b-versatile")
@@ -91,9 +87,7 @@ async def test_groq_500_is_retried(provider: LoopbackProvider, groq_model: GroqC
     assert (await complete(groq_model)).text == "Blue."
 
 
-async def test_groq_persistent_5xx_is_unavailable(
-    provider: LoopbackProvider, groq_model: GroqChatModel
-) -> None:
+async def test_groq_persistent_5xx_is_unavailable(provider: LoopbackProvider, groq_model: GroqChatModel) -> None:
     provider.default(
         GROQ_PATH, Reply(status=503, json_body={"error": {"message": "down"}}, headers={"Retry-After": "0"})
     )
@@ -102,18 +96,14 @@ async def test_groq_persistent_5xx_is_unavailable(
     assert provider.count(GROQ_PATH) == FAST.attempts
 
 
-async def test_groq_rejected_key_is_not_retried(
-    provider: LoopbackProvider, groq_model: GroqChatModel
-) -> None:
+async def test_groq_rejected_key_is_not_retried(provider: LoopbackProvider, groq_model: GroqChatModel) -> None:
     provider.default(GROQ_PATH, Reply(status=401, json_body={"error": {"message": "invalid api key"}}))
     with pytest.raises(ModelFailed, match="rejected"):
         await complete(groq_model)
     assert provider.count(GROQ_PATH) == 1
 
 
-async def test_groq_slow_response_times_out(
-    provider: LoopbackProvider, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_groq_slow_response_times_out(provider: LoopbackProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROQ_BASE_URL", provider.url)
     impatient = RetryPolicy(attempts=2, base_seconds=0.01, timeout_seconds=0.3)
     model = GroqChatModel(api_key="k", model="m", context_window=8192, policy=impatient)
@@ -145,9 +135,7 @@ async def test_a_cut_stream_stores_nothing(provider: LoopbackProvider, groq_mode
     assert await store.count_conversations("alice") == 0
 
 
-async def test_fallback_names_the_model_that_answered(
-    provider: LoopbackProvider, groq_model: GroqChatModel
-) -> None:
+async def test_fallback_names_the_model_that_answered(provider: LoopbackProvider, groq_model: GroqChatModel) -> None:
     provider.default(GROQ_PATH, Reply(status=500, json_body={"error": {"message": "down"}}))
     store = MemoryConversationStore()
     chain = FallbackChatModel([groq_model, ScriptedChatModel(answers=["Local answer."])])

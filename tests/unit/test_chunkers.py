@@ -18,13 +18,9 @@ CONFIG = Settings.load(environ={}).as_dict()
 FACTORIES = chunker_factories(plugin_manager())
 CHUNKERS = {name: factory(CONFIG) for name, factory in FACTORIES.items()}
 
-words = st.sampled_from(
-    ["alpha", "beta", "gamma", "delta", "x", "Dr.", "end.", "why?", "wow!", "3.14", "é", "数据"]
-)
+words = st.sampled_from(["alpha", "beta", "gamma", "delta", "x", "Dr.", "end.", "why?", "wow!", "3.14", "é", "数据"])
 separators = st.sampled_from([" ", " ", " ", "\n", "\n\n", ". ", "? ", "  ", "\t"])
-texts = st.lists(st.tuples(words, separators), max_size=400).map(
-    lambda parts: "".join(w + s for w, s in parts)
-)
+texts = st.lists(st.tuples(words, separators), max_size=400).map(lambda parts: "".join(w + s for w, s in parts))
 any_text = st.one_of(texts, st.text(max_size=600))
 
 

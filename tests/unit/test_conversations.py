@@ -21,9 +21,7 @@ from botgpt.domain.policy import TitleStrategy
 from tests.fakes import ScriptedChatModel
 
 
-async def test_start_stores_the_first_turn(
-    service: ConversationService, store: MemoryConversationStore
-) -> None:
+async def test_start_stores_the_first_turn(service: ConversationService, store: MemoryConversationStore) -> None:
     turn = await service.start("alice", "Explain SQLite in simple terms")
 
     detail = await service.get("alice", turn.conversation.id)
@@ -96,9 +94,7 @@ async def test_empty_answer_is_a_failure_not_a_message(
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
-async def test_empty_message_is_rejected(
-    service: ConversationService, chat: ScriptedChatModel, text: str
-) -> None:
+async def test_empty_message_is_rejected(service: ConversationService, chat: ScriptedChatModel, text: str) -> None:
     with pytest.raises(InvalidRequest):
         await service.start("alice", text)
     assert chat.prompts == []

@@ -44,9 +44,7 @@ async def test_upload_queues_a_pending_document(
     assert await documents_store.claim_job("w", document.created_at, document.created_at) is not None
 
 
-async def test_same_bytes_twice_return_the_first_document(
-    document_service: DocumentService, tmp_path: Path
-) -> None:
+async def test_same_bytes_twice_return_the_first_document(document_service: DocumentService, tmp_path: Path) -> None:
     first = await document_service.upload("alice", "notes.txt", stream(TEXT))
     again = await document_service.upload("alice", "copy.txt", stream(TEXT))
     assert again.duplicate and again.document == first.document
@@ -119,9 +117,7 @@ async def test_a_real_docx_is_accepted(document_service: DocumentService) -> Non
     assert upload.document.content_type.endswith("wordprocessingml.document")
 
 
-async def test_oversized_uploads_are_refused_midstream(
-    document_service: DocumentService, tmp_path: Path
-) -> None:
+async def test_oversized_uploads_are_refused_midstream(document_service: DocumentService, tmp_path: Path) -> None:
     with pytest.raises(UploadTooLarge):
         await document_service.upload("alice", "big.txt", stream(b"a" * ((1 << 20) + 1), block=1 << 16))
     assert stored_files(tmp_path) == []

@@ -25,9 +25,7 @@ def test_blank_message_gets_a_placeholder_title() -> None:
     assert title_from_message("   ") == UNTITLED
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"), [('Title: "Bread"', "Bread"), ("**Soup**\nmore", "Soup"), ("  ", None)]
-)
+@pytest.mark.parametrize(("raw", "expected"), [('Title: "Bread"', "Bread"), ("**Soup**\nmore", "Soup"), ("  ", None)])
 def test_model_titles_are_cleaned(raw: str, expected: str | None) -> None:
     assert clean_model_title(raw) == expected
 
