@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     settings = commands.add_parser("settings", help="print every setting and its current value")
+    settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")
     settings.set_defaults(run=_print_settings)
     return parser
 
@@ -91,9 +92,24 @@ async def _run_workers(settings: Settings) -> int:
 
 
 def _print_settings(args: argparse.Namespace, settings: Settings) -> int:
+    if args.markdown:
+        print(settings_table())
+        return 0
     for field in setting_fields():
         print(f"BOTGPT_{field.name.upper()}={getattr(settings, field.name)}")
     return 0
+
+
+def settings_table() -> str:
+    """The configuration table of the README: variable, TOML key, default, meaning."""
+    rows = ["| environment | TOML key | default | meaning |", "|---|---|---|---|"]
+    rows.append("| `BOTGPT_CONFIG` | – | (none) | TOML file to read settings from. |")
+    for field in setting_fields():
+        default = f"`{field.default}`" if str(field.default) else "(empty)"
+        choices = field.metadata.get("choices")
+        meaning = field.metadata["help"] + (f" One of: {', '.join(f'`{c}`' for c in choices)}." if choices else "")
+        rows.append(f"| `BOTGPT_{field.name.upper()}` | `{field.name}` | {default} | {meaning} |")
+    return "\n".join(rows)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -62,3 +62,10 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 
     missing = [f.name for f in setting_fields() if f"BOTGPT_{f.name.upper()}" not in readme]
     assert not missing, f"README lacks: {missing}"
+
+
+def test_the_readme_table_is_the_generated_one() -> None:
+    from botgpt.entrypoints.cli import settings_table
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert settings_table() in readme, "regenerate it with: botgpt settings --markdown"
