@@ -24,17 +24,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from _support import median, percentile, seed_conversations  # noqa: E402
+from _support import median, percentile, seed_conversations
 
-from botgpt.adapters.gemini import GeminiEmbedder, make_client  # noqa: E402
-from botgpt.adapters.groq_chat import GroqChatModel  # noqa: E402
-from botgpt.adapters.mongo_client import open_mongo_database  # noqa: E402
-from botgpt.adapters.mongo_stores import MongoConversationStore  # noqa: E402
-from botgpt.adapters.resilience import RetryPolicy  # noqa: E402
-from botgpt.adapters.sqlite_store import open_sqlite_store  # noqa: E402
-from botgpt.domain.model import ChatMessage, Role  # noqa: E402
-from botgpt.ports.stores import ConversationStore  # noqa: E402
-from tests.loopback import LoopbackProvider, Reply, gemini_embeddings, groq_events  # noqa: E402
+from botgpt.adapters.gemini import GeminiEmbedder, make_client
+from botgpt.adapters.groq_chat import GroqChatModel
+from botgpt.adapters.mongo_client import open_mongo_database
+from botgpt.adapters.mongo_stores import MongoConversationStore
+from botgpt.adapters.resilience import RetryPolicy
+from botgpt.adapters.sqlite_store import open_sqlite_store
+from botgpt.domain.model import ChatMessage, Role
+from botgpt.ports.stores import ConversationStore
+from tests.loopback import LoopbackProvider, Reply, gemini_embeddings, groq_events
 
 
 async def embedding_requests() -> None:
