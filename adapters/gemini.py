@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import array
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -20,11 +20,14 @@ from botgpt.adapters.resilience import (
     ProviderRejected,
     ProviderUnavailable,
     RetryPolicy,
+    chat_errors,
+    retried_stream,
     retry_after_seconds,
     with_retries,
 )
-from botgpt.domain.errors import EmbedderError, ModelFailed, ModelUnavailable
+from botgpt.domain.errors import EmbedderError
 from botgpt.domain.model import ChatMessage, Completion, Role, Vector
+from botgpt.domain.streaming import collect
 
 # batchEmbedContents accepts at most this many texts per request.
 EMBED_BATCH_LIMIT = 100
@@ -76,14 +79,24 @@ class GeminiChatModel:
         return self._context_window
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
-        try:
-            return await with_retries(lambda: self._stream(messages, max_tokens, temperature), classify, self._policy)
-        except ProviderUnavailable as error:
-            raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
-        except ProviderRejected as error:
-            raise ModelFailed(f"the chat provider rejected the request: {error}") from error
+        with chat_errors():
+            return await with_retries(
+                lambda: collect(self._events(messages, max_tokens, temperature)), classify, self._policy
+            )
 
-    async def _stream(self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float) -> Completion:
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        with chat_errors():
+            async for event in retried_stream(
+                lambda: self._events(messages, max_tokens, temperature), classify, self._policy
+            ):
+                yield event
+
+    async def _events(
+        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """One unretried attempt: text deltas, then the Completion; a cut-off stream raises."""
         system, contents = _contents(messages)
         config = types.GenerateContentConfig(
             system_instruction=system, max_output_tokens=max_tokens, temperature=temperature
@@ -94,13 +107,15 @@ class GeminiChatModel:
             model=self._model, contents=contents, config=config
         )
         async for chunk in stream:
-            parts.append(chunk.text or "")
             if chunk.candidates and chunk.candidates[0].finish_reason:
                 finish = chunk.candidates[0].finish_reason
             usage = chunk.usage_metadata or usage
+            if chunk.text:
+                parts.append(chunk.text)
+                yield chunk.text
         if finish is None:
             raise ProviderUnavailable("the answer stream ended before the answer did")
-        return Completion(
+        yield Completion(
             text="".join(parts).strip(),
             model=self._model,
             prompt_tokens=int(getattr(usage, "prompt_token_count", 0) or 0),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import groq
@@ -12,11 +12,13 @@ from botgpt.adapters.resilience import (
     ProviderRejected,
     ProviderUnavailable,
     RetryPolicy,
+    chat_errors,
+    retried_stream,
     retry_after_seconds,
     with_retries,
 )
-from botgpt.domain.errors import ModelFailed, ModelUnavailable
 from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.streaming import collect
 
 
 def classify(error: Exception) -> ProviderUnavailable | ProviderRejected | None:
@@ -31,6 +33,10 @@ def classify(error: Exception) -> ProviderUnavailable | ProviderRejected | None:
     if isinstance(error, json.JSONDecodeError | groq.APIResponseValidationError | groq.APIError):
         return ProviderUnavailable("Groq sent a malformed response")
     return None
+
+
+def _payload(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": m.role.value, "content": m.content} for m in messages]
 
 
 class GroqChatModel:
@@ -54,15 +60,26 @@ class GroqChatModel:
         return self._context_window
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
-        payload = [{"role": m.role.value, "content": m.content} for m in messages]
-        try:
-            return await with_retries(lambda: self._stream(payload, max_tokens, temperature), classify, self._policy)
-        except ProviderUnavailable as error:
-            raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
-        except ProviderRejected as error:
-            raise ModelFailed(f"the chat provider rejected the request: {error}") from error
+        payload = _payload(messages)
+        with chat_errors():
+            return await with_retries(
+                lambda: collect(self._events(payload, max_tokens, temperature)), classify, self._policy
+            )
 
-    async def _stream(self, payload: list[dict[str, str]], max_tokens: int, temperature: float) -> Completion:
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        payload = _payload(messages)
+        with chat_errors():
+            async for event in retried_stream(
+                lambda: self._events(payload, max_tokens, temperature), classify, self._policy
+            ):
+                yield event
+
+    async def _events(
+        self, payload: list[dict[str, str]], max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """One unretried attempt: text deltas, then the Completion; a cut-off stream raises."""
         stream: Any = await self._client.chat.completions.create(
             model=self._model,
             messages=payload,  # type: ignore[arg-type]
@@ -75,13 +92,15 @@ class GroqChatModel:
         usage: Any = None
         async for chunk in stream:
             if chunk.choices:
-                parts.append(chunk.choices[0].delta.content or "")
                 finish = chunk.choices[0].finish_reason or finish
+                if delta := chunk.choices[0].delta.content:
+                    parts.append(delta)
+                    yield delta
             x_groq = getattr(chunk, "x_groq", None)
             usage = getattr(x_groq, "usage", None) or getattr(chunk, "usage", None) or usage
         if finish is None:
             raise ProviderUnavailable("the answer stream ended before the answer did")
-        return Completion(
+        yield Completion(
             text="".join(parts).strip(),
             model=self._model,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,16 @@ from botgpt.domain.model import ChatMessage, Completion
 log = logging.getLogger(__name__)
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_END = object()
+
+
+def _mapped(error: Exception) -> Exception:
+    """llama.cpp's errors as domain errors."""
+    if isinstance(error, ValueError) and "context window" in str(error):
+        return MessageTooLarge("the conversation does not fit the model's context window")
+    if isinstance(error, ValueError):
+        return ModelFailed("the local model rejected the prompt")
+    return ModelFailed("the local model failed while generating")
 
 
 def bundled_smollm2_path() -> Path:
@@ -105,17 +116,76 @@ class LlamaCppChatModel:
             self._llama.reset()
         try:
             return self._llama.create_chat_completion(
+                payload, max_tokens=max_tokens, temperature=temperature, repeat_penalty=self._settings.repeat_penalty
+            )
+        except Exception as error:
+            raise _mapped(error) from error
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        if self._llama is None:
+            raise ModelUnavailable("the model is not loaded yet", retry_after=1.0)
+        payload = [{"role": m.role.value, "content": m.content} for m in messages]
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+
+        def emit(item: object) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, item)
+
+        usage = loop.run_in_executor(
+            self._thread, lambda: self._generate_stream(payload, max_tokens, temperature, stop, emit)
+        )
+        parts: list[str] = []
+        try:
+            while (item := await events.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                parts.append(str(item))
+                yield str(item)
+            prompt_tokens, completion_tokens = await usage
+            yield Completion("".join(parts).strip(), self._name, prompt_tokens, completion_tokens)
+        finally:
+            stop.set()  # a closed stream (client gone) stops generation at the next token
+
+    def _generate_stream(
+        self,
+        payload: list[dict[str, str]],
+        max_tokens: int,
+        temperature: float,
+        stop: threading.Event,
+        emit: Callable[[object], None],
+    ) -> tuple[int, int]:
+        if not self._settings.prefix_cache:
+            self._llama.reset()
+        generated, finish = 0, None
+        try:
+            chunks = self._llama.create_chat_completion(
                 payload,
                 max_tokens=max_tokens,
                 temperature=temperature,
+                stream=True,
                 repeat_penalty=self._settings.repeat_penalty,
             )
-        except ValueError as error:
-            if "context window" in str(error):
-                raise MessageTooLarge("the conversation does not fit the model's context window") from error
-            raise ModelFailed("the local model rejected the prompt") from error
-        except RuntimeError as error:
-            raise ModelFailed("the local model failed while generating") from error
+            for chunk in chunks:
+                if stop.is_set():  # the consumer is gone: closing the generator ends llama.cpp's loop
+                    chunks.close()
+                    break
+                text = chunk["choices"][0]["delta"].get("content")
+                finish = chunk["choices"][0].get("finish_reason") or finish
+                if text:
+                    generated += 1
+                    emit(text)
+        except Exception as error:
+            log.debug("llama.cpp streaming failed", exc_info=error)
+            emit(_mapped(error))
+            return 0, 0
+        emit(_END)
+        # llama.cpp has evaluated the prompt and the generated tokens, except the last one when
+        # generation stopped at max_tokens.
+        unevaluated = 1 if finish == "length" else 0
+        return max(0, self._llama.n_tokens - generated + unevaluated), generated
 
     def _completion(self, response: dict[str, Any]) -> Completion:
         usage = response.get("usage", {})

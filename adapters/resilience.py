@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import attrs
+
+from botgpt.domain.errors import ModelFailed, ModelUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,3 +100,53 @@ def retry_after_seconds(headers: object) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+async def retried_stream(
+    open_events: Callable[[], AsyncIterator[T]], classify: Classifier, policy: RetryPolicy
+) -> AsyncIterator[T]:
+    """A stream whose opening (up to its first event) is retried under ``policy``.
+
+    Once an event has been passed on, a failure cannot be retried without repeating it:
+    it is raised (classified) instead.
+    """
+
+    async def first_event() -> tuple[AsyncIterator[T], T]:
+        events = open_events()
+        try:
+            return events, await anext(events)
+        except BaseException:
+            await _close(events)
+            raise
+
+    events, first = await with_retries(first_event, classify, policy)
+    try:
+        yield first
+        async for event in events:
+            yield event
+    except (ProviderUnavailable, ProviderRejected):
+        raise
+    except Exception as error:
+        failure = classify(error)
+        if failure is None:
+            raise
+        raise failure from error
+    finally:
+        await _close(events)
+
+
+async def _close(events: AsyncIterator[Any]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        await close()
+
+
+@contextmanager
+def chat_errors() -> Iterator[None]:
+    """Provider failures as the domain's chat errors (503 and 502 for clients)."""
+    try:
+        yield
+    except ProviderUnavailable as error:
+        raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
+    except ProviderRejected as error:
+        raise ModelFailed(f"the chat provider rejected the request: {error}") from error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from botgpt.domain.errors import ChatModelError, MessageTooLarge
 from botgpt.domain.model import ChatMessage, Completion
@@ -48,5 +48,28 @@ class FallbackChatModel:
             except ChatModelError as error:
                 log.warning("chat model %s failed (%s); trying the next one", model.name, error)
                 failure = error
+        assert failure is not None
+        raise failure
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """The first model that starts answering streams the answer. Once text has been sent,
+        a failure is final: switching models mid-answer would splice two answers."""
+        failure: ChatModelError | None = None
+        for model in self.models:
+            events = model.stream(messages, max_tokens=max_tokens, temperature=temperature)
+            try:
+                first = await anext(events)
+            except MessageTooLarge:
+                raise
+            except ChatModelError as error:
+                log.warning("chat model %s failed (%s); trying the next one", model.name, error)
+                failure = error
+                continue
+            yield first
+            async for event in events:
+                yield event
+            return
         assert failure is not None
         raise failure

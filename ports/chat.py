@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from botgpt.domain.model import ChatMessage, Completion
@@ -27,4 +27,14 @@ class ChatModel(Protocol):
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         """Answer the conversation so far with the next assistant message."""
+        ...
+
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """Yield the answer's text as it is generated, then the whole ``Completion``, last.
+
+        Closing the iterator early stops generation. A failure after text was yielded is
+        raised as ``ModelUnavailable``; no ``Completion`` follows it.
+        """
         ...

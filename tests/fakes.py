@@ -28,6 +28,9 @@ class ScriptedChatModel:
         self._context_window = context_window
         self.prompts: list[list[ChatMessage]] = []
         self.loaded = True
+        self.delay = 0.0
+        self.fail_after_words: int | None = None
+        self.streams_closed_early = 0
 
     @property
     def name(self) -> str:
