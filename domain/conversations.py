@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -18,6 +18,7 @@ from botgpt.domain.errors import (
     InvalidRequest,
     MessageTooLarge,
     ModelFailed,
+    ModelUnavailable,
     UnsupportedMode,
 )
 from botgpt.domain.grounding import Source, citations_for, grounded_text, select_sources
@@ -73,6 +74,17 @@ class UtcClock:
 utc_now = UtcClock()
 
 
+@attrs.frozen
+class PreparedTurn:
+    """A checked turn, ready for the model: nothing of it is stored yet."""
+
+    conversation: Conversation
+    user_message: Message
+    prompt: tuple[ChatMessage, ...]
+    sources: tuple[Source, ...]
+    is_new: bool
+
+
 @attrs.define
 class ConversationService:
     """The conversation use cases, independent of HTTP, storage and model vendor.
@@ -93,38 +105,89 @@ class ConversationService:
         self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
     ) -> Turn:
         """Create a conversation with its first message and the model's answer."""
+        return await self.complete_turn(await self.prepare_start(user_id, text, mode, document_ids))
+
+    async def post(self, user_id: str | None, conversation_id: str, text: str) -> Turn:
+        """Add a user message to a conversation and store the model's answer."""
+        return await self.complete_turn(await self.prepare_post(user_id, conversation_id, text))
+
+    async def prepare_start(
+        self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
+    ) -> PreparedTurn:
+        """Check everything and build the prompt of a new conversation's first turn.
+
+        Every client error (bad input, unknown or unready documents) surfaces here, before
+        the model is called or a stream starts.
+        """
         if not user_id.strip():
             raise InvalidRequest("user_id must not be empty")
         documents = await self._documents_for_new(user_id, mode, document_ids)
         now = self.clock()
         conversation = Conversation(
-            id=new_id(),
-            user_id=user_id,
-            title=title_from_message(text),
-            mode=mode,
-            created_at=now,
-            updated_at=now,
-            document_ids=tuple(d.id for d in documents),
-        )
+            id=new_id(), user_id=user_id, title=title_from_message(text), mode=mode, created_at=now,
+            updated_at=now, document_ids=tuple(d.id for d in documents),
+        )  # fmt: skip
         user_message = self._user_message(conversation.id, text, now)
-        completion, citations = await self._answer((), user_message, documents)
-        assistant_message = self._assistant_message(conversation.id, completion, citations)
-        conversation = _with_turn(conversation, user_message, assistant_message)
-        conversation = attrs.evolve(conversation, title=await self._title(text, conversation.title))
-        await self.store.add_conversation(conversation, (user_message, assistant_message))
-        return Turn(conversation, user_message, assistant_message)
+        return await self._prepare(conversation, (), user_message, documents, is_new=True)
 
-    async def post(self, user_id: str | None, conversation_id: str, text: str) -> Turn:
-        """Add a user message to a conversation and store the model's answer."""
+    async def prepare_post(self, user_id: str | None, conversation_id: str, text: str) -> PreparedTurn:
+        """Check everything and build the prompt of a follow-up turn."""
         conversation = await self._owned(user_id, conversation_id)
         user_message = self._user_message(conversation.id, text, self.clock())
         documents = await self._documents_of(conversation)
         history = await self.store.recent_messages(conversation.id, self._history_fetch_limit())
-        completion, citations = await self._answer(history, user_message, documents)
-        assistant_message = self._assistant_message(conversation.id, completion, citations)
-        conversation = _with_turn(conversation, user_message, assistant_message)
-        await self.store.append_messages(conversation, (user_message, assistant_message))
-        return Turn(conversation, user_message, assistant_message)
+        return await self._prepare(conversation, history, user_message, documents, is_new=False)
+
+    async def complete_turn(self, turn: PreparedTurn) -> Turn:
+        """Ask the model for the whole answer, then store the turn."""
+        completion = await self.chat.complete(
+            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
+        )
+        return await self._finish(turn, completion)
+
+    async def stream_turn(self, turn: PreparedTurn) -> AsyncIterator[str | Turn]:
+        """Yield the answer's text as it is generated, then the stored ``Turn``, last.
+
+        The turn is stored only once the answer is complete. If the consumer stops early
+        (the client went away), generation stops and nothing is stored.
+        """
+        events = self.chat.stream(
+            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
+        )
+        completion: Completion | None = None
+        async for event in events:
+            if isinstance(event, Completion):
+                completion = event
+            else:
+                yield event
+        if completion is None:
+            raise ModelUnavailable("the answer stream ended without completing")
+        yield await self._finish(turn, completion)
+
+    async def _prepare(
+        self, conversation: Conversation, history: Sequence[Message], user_message: Message,
+        documents: Sequence[Document], is_new: bool,
+    ) -> PreparedTurn:  # fmt: skip
+        sources = await self._sources(user_message, documents) if documents else []
+        final_text = grounded_text(user_message.content, sources) if sources else user_message.content
+        prompt = self.build_prompt(history, user_message, final_text)
+        return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new)
+
+    async def _finish(self, turn: PreparedTurn, completion: Completion) -> Turn:
+        if not completion.text.strip():
+            raise ModelFailed("the model returned an empty answer")
+        citations = citations_for(completion.text, turn.sources)
+        assistant_message = self._assistant_message(turn.conversation.id, completion, citations)
+        conversation = _with_turn(turn.conversation, turn.user_message, assistant_message)
+        messages = (turn.user_message, assistant_message)
+        if turn.is_new:
+            conversation = attrs.evolve(
+                conversation, title=await self._title(turn.user_message.content, conversation.title)
+            )
+            await self.store.add_conversation(conversation, messages)
+        else:
+            await self.store.append_messages(conversation, messages)
+        return Turn(conversation, turn.user_message, assistant_message)
 
     async def list_conversations(
         self, user_id: str, limit: int = 20, offset: int = 0, cursor: str | None = None
@@ -197,19 +260,6 @@ class ConversationService:
             completion_tokens=completion.completion_tokens,
             citations=citations,
         )
-
-    async def _answer(
-        self, history: Sequence[Message], user_message: Message, documents: Sequence[Document] = ()
-    ) -> tuple[Completion, tuple[Citation, ...]]:
-        sources = await self._sources(user_message, documents) if documents else []
-        final_text = grounded_text(user_message.content, sources) if sources else user_message.content
-        prompt = self.build_prompt(history, user_message, final_text)
-        completion = await self.chat.complete(
-            prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
-        )
-        if not completion.text.strip():
-            raise ModelFailed("the model returned an empty answer")
-        return completion, citations_for(completion.text, sources)
 
     def build_prompt(
         self, history: Sequence[Message], user_message: Message, final_text: str | None = None

@@ -139,16 +139,23 @@ def _prompt(stdin: TextIO, stdout: TextIO) -> str | None:
 async def _say(
     service: ConversationService, user: str, conversation_id: str | None, text: str, stdout: TextIO
 ) -> str | None:
+    """One turn, its answer printed token by token as the model generates it."""
     try:
         if conversation_id is None:
-            turn = await service.start(user, text)
+            prepared = await service.prepare_start(user, text)
         else:
-            turn = await service.post(user, conversation_id, text)
+            prepared = await service.prepare_post(user, conversation_id, text)
+        stdout.write("bot> ")
+        async for item in service.stream_turn(prepared):
+            if isinstance(item, str):
+                stdout.write(item)
+                stdout.flush()
+            else:
+                conversation_id = item.conversation.id
+        stdout.write("\n")
     except BotgptError as error:
-        print(f"[{error.code}] {error}", file=stdout)
-        return conversation_id
-    print(f"bot> {turn.assistant_message.content}", file=stdout)
-    return turn.conversation.id
+        print(f"\n[{error.code}] {error}", file=stdout)
+    return conversation_id
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import array
+import asyncio
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
-from botgpt.domain.errors import EmbedderError
+from botgpt.domain.errors import EmbedderError, ModelUnavailable
 from botgpt.domain.model import ChatMessage, Completion, Vector
 
 
@@ -54,6 +55,24 @@ class ScriptedChatModel:
             prompt_tokens=sum(len(m.content.split()) for m in messages),
             completion_tokens=len(text.split()),
         )
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """Word by word, pausing ``delay`` seconds between words; counts streams closed early."""
+        completion = await self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+        words = completion.text.split(" ")
+        finished = False
+        try:
+            for index, word in enumerate(words):
+                if index == self.fail_after_words:
+                    raise ModelUnavailable("the stream broke")
+                await asyncio.sleep(self.delay)
+                yield word if index == 0 else " " + word
+            finished = True
+            yield completion
+        finally:
+            self.streams_closed_early += 0 if finished else 1
 
 
 class HashingEmbedder:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from quart import Blueprint, request
+from quart import Blueprint, Response, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from botgpt.domain.conversations import ConversationService
@@ -24,7 +24,9 @@ from botgpt.entrypoints.http.dto import (
     page_out,
     turn_out,
 )
+from botgpt.entrypoints.http.errors import request_id
 from botgpt.entrypoints.http.identity import IdentityResolver
+from botgpt.entrypoints.http.sse import sse_response, turn_events
 
 blueprint = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations")
 
@@ -40,11 +42,14 @@ async def create_conversation(
     data: CreateConversationIn,
     service: ConversationService = SERVICE,
     identity: IdentityResolver = IDENTITY,
-) -> tuple[TurnOut, int]:
-    """Start a conversation with its first message; answers with both messages."""
+) -> tuple[TurnOut, int] | Response:
+    """Start a conversation with its first message; answers with both messages.
+    With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
     user_id = identity.resolve(request, data.user_id) or ""
-    turn = await service.start(user_id, data.message, data.mode, data.document_ids or ())
-    return turn_out(turn), 201
+    prepared = await service.prepare_start(user_id, data.message, data.mode, data.document_ids or ())
+    if data.stream:
+        return sse_response(turn_events(service, prepared, request_id()))
+    return turn_out(await service.complete_turn(prepared)), 201
 
 
 @blueprint.get("")
@@ -88,11 +93,14 @@ async def post_message(
     data: PostMessageIn,
     service: ConversationService = SERVICE,
     identity: IdentityResolver = IDENTITY,
-) -> tuple[TurnOut, int]:
-    """Continue a conversation. A failed model call stores nothing: resend the message."""
+) -> tuple[TurnOut, int] | Response:
+    """Continue a conversation. A failed model call stores nothing: resend the message.
+    With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
     user_id = identity.resolve(request, data.user_id)
-    turn = await service.post(user_id, conversation_id, data.message)
-    return turn_out(turn), 201
+    prepared = await service.prepare_post(user_id, conversation_id, data.message)
+    if data.stream:
+        return sse_response(turn_events(service, prepared, request_id()))
+    return turn_out(await service.complete_turn(prepared)), 201
 
 
 @blueprint.patch("/<conversation_id>")

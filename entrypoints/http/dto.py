@@ -28,12 +28,14 @@ class CreateConversationIn:
     message: str
     mode: Mode = Mode.OPEN_CHAT
     document_ids: list[str] | None = None
+    stream: bool = False
 
 
 @attrs.define
 class PostMessageIn:
     message: str
     user_id: str | None = None
+    stream: bool = False
 
 
 @attrs.define

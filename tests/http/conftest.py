@@ -73,3 +73,41 @@ async def create(client: Client, user: str = "alice", message: str = "hello", **
     assert response.status_code == 201, await response.get_data()
     body: dict[str, Any] = await response.get_json()
     return body
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def live_server(container: Container) -> AsyncIterator[str]:
+    """The app served by hypercorn on loopback, for real clients (streams, disconnects, SDKs)."""
+    import asyncio
+
+    import httpx
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    port = free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(create_app(container), config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{url}/health")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                await asyncio.sleep(0.02)
+    try:
+        yield url
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,53 @@
+"""Server-Sent Events for streamed answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from quart import Response
+
+from botgpt.domain.conversations import ConversationService, PreparedTurn
+from botgpt.domain.errors import BotgptError
+from botgpt.entrypoints.http.dto import turn_out
+from botgpt.entrypoints.http.errors import status_for
+
+log = logging.getLogger("botgpt.http")
+
+
+def event(name: str, data: Any) -> bytes:
+    """One SSE event with a JSON payload."""
+    payload = msgspec.json.encode(msgspec.to_builtins(data)).decode()
+    return f"event: {name}\ndata: {payload}\n\n".encode()
+
+
+def sse_response(events: AsyncIterator[bytes]) -> Response:
+    """A streaming response that proxies do not buffer."""
+    response = Response(events, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.timeout = None
+    return response
+
+
+async def turn_events(service: ConversationService, turn: PreparedTurn, current_request: str) -> AsyncIterator[bytes]:
+    """``delta`` events as the answer is generated, then ``done`` with the stored turn, or
+    ``error``. A client that disconnects cancels this generator: generation stops and
+    nothing is stored. The generator runs outside the request context: it is handed the
+    request id."""
+    try:
+        async for item in service.stream_turn(turn):
+            if isinstance(item, str):
+                yield event("delta", {"text": item})
+            else:
+                yield event("done", turn_out(item))
+    except BotgptError as error:
+        if status_for(error) >= 500:
+            log.error("request %s stream failed: %s: %s", current_request, type(error).__name__, error)
+        yield event("error", {"error": {"code": error.code, "message": str(error), "request_id": current_request}})
+    except Exception:
+        log.exception("request %s stream failed unexpectedly", current_request)
+        internal = {"code": "internal_error", "message": "an internal error occurred; it has been logged"}
+        yield event("error", {"error": {**internal, "request_id": current_request}})
