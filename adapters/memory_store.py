@@ -35,6 +35,8 @@ class MemoryConversationStore:
             updated_at=conversation.updated_at,
             message_count=stored.message_count + len(messages),
             total_tokens=stored.total_tokens + sum(m.tokens for m in messages),
+            prompt_tokens=stored.prompt_tokens + sum(m.prompt_tokens for m in messages),
+            completion_tokens=stored.completion_tokens + sum(m.completion_tokens for m in messages),
         )
         self._messages[conversation.id].extend(messages)
 

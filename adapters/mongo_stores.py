@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import array
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -19,6 +19,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.model import (
+    ApiKey,
     Chunk,
     Citation,
     Conversation,
@@ -29,6 +30,7 @@ from botgpt.domain.model import (
     Message,
     Mode,
     Role,
+    UsageTotals,
 )
 
 Database = Any  # motor's AsyncIOMotorDatabase (untyped)
@@ -42,6 +44,16 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     ],
     "chunks": [IndexModel([("document_id", ASCENDING), ("ordinal", ASCENDING)], unique=True)],
     "ingestion_jobs": [IndexModel([("lease_until", ASCENDING), ("created_at", ASCENDING)])],
+    "api_keys": [IndexModel([("prefix", ASCENDING)], unique=True), IndexModel([("revoked_at", ASCENDING)])],
+    "usage_daily": [
+        IndexModel([("user_id", ASCENDING), ("key_id", ASCENDING), ("day", ASCENDING)], unique=True),
+        IndexModel([("key_id", ASCENDING), ("day", ASCENDING)]),
+    ],
+    # Minute buckets expire by themselves ten minutes after they start.
+    "request_counts": [
+        IndexModel([("key_id", ASCENDING), ("minute", ASCENDING)], unique=True),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0),
+    ],
 }
 
 
@@ -62,6 +74,8 @@ def _conversation_doc(conversation: Conversation) -> dict[str, Any]:
         "updated_at": conversation.updated_at,
         "message_count": conversation.message_count,
         "total_tokens": conversation.total_tokens,
+        "prompt_tokens": conversation.prompt_tokens,
+        "completion_tokens": conversation.completion_tokens,
     }
 
 
@@ -76,6 +90,8 @@ def _conversation(doc: Mapping[str, Any]) -> Conversation:
         updated_at=doc["updated_at"],
         message_count=doc["message_count"],
         total_tokens=doc["total_tokens"],
+        prompt_tokens=doc.get("prompt_tokens", 0),
+        completion_tokens=doc.get("completion_tokens", 0),
     )
 
 
@@ -134,6 +150,8 @@ class MongoConversationStore:
                 "$inc": {
                     "message_count": len(messages),
                     "total_tokens": sum(m.tokens for m in messages),
+                    "prompt_tokens": sum(m.prompt_tokens for m in messages),
+                    "completion_tokens": sum(m.completion_tokens for m in messages),
                     "next_seq": len(messages),
                 },
                 "$set": {"updated_at": conversation.updated_at},
@@ -358,3 +376,83 @@ class MongoDocumentStore:
     async def chunk_embedder(self, document_id: str) -> str | None:
         doc = await self._chunks.find_one({"document_id": document_id}, {"embedder": 1})
         return None if doc is None else str(doc["embedder"])
+
+
+def _key(doc: Mapping[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        prefix=doc["prefix"],
+        secret_hash=doc["secret_hash"],
+        created_at=doc["created_at"],
+        revoked_at=doc["revoked_at"],
+        requests_per_minute=doc["requests_per_minute"],
+        tokens_per_day=doc["tokens_per_day"],
+    )
+
+
+class MongoKeyStore:
+    """API keys in MongoDB (``api_keys``)."""
+
+    def __init__(self, database: Database) -> None:
+        self._keys = database["api_keys"]
+
+    async def add_key(self, key: ApiKey) -> None:
+        await self._keys.insert_one({"_id": key.id, **{k: v for k, v in attrs.asdict(key).items() if k != "id"}})
+
+    async def find_key(self, prefix: str) -> ApiKey | None:
+        doc = await self._keys.find_one({"prefix": prefix})
+        return None if doc is None else _key(doc)
+
+    async def list_keys(self) -> list[ApiKey]:
+        return [_key(doc) async for doc in self._keys.find({}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])]
+
+    async def revoke_key(self, key_id: str, at: datetime) -> bool:
+        result = await self._keys.update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": at}})
+        return bool(result.matched_count)
+
+    async def has_active_keys(self) -> bool:
+        return await self._keys.find_one({"revoked_at": None}, {"_id": 1}) is not None
+
+
+class MongoUsageStore:
+    """Daily usage (``usage_daily``) and per-minute request counters (``request_counts``, TTL-indexed)."""
+
+    def __init__(self, database: Database) -> None:
+        self._daily = database["usage_daily"]
+        self._requests = database["request_counts"]
+
+    async def add_usage(self, user_id: str, key_id: str, day: date, prompt_tokens: int, completion_tokens: int) -> None:
+        await self._daily.update_one(
+            {"user_id": user_id, "key_id": key_id, "day": day.isoformat()},
+            {"$inc": {"requests": 1, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}},
+            upsert=True,
+        )
+
+    async def key_tokens(self, key_id: str, day: date) -> int:
+        total = 0
+        async for doc in self._daily.find({"key_id": key_id, "day": day.isoformat()}):
+            total += doc["prompt_tokens"] + doc["completion_tokens"]
+        return total
+
+    async def user_totals(self, user_id: str) -> UsageTotals:
+        requests = prompt = completion = 0
+        async for doc in self._daily.find({"user_id": user_id}):
+            requests, prompt, completion = (
+                requests + doc["requests"],
+                prompt + doc["prompt_tokens"],
+                completion + doc["completion_tokens"],
+            )
+        return UsageTotals(requests, prompt, completion)
+
+    async def count_request(self, key_id: str, minute: datetime) -> int:
+        bucket = {"key_id": key_id, "minute": minute.isoformat()}
+        doc = await self._requests.find_one_and_update(
+            bucket,
+            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": minute + timedelta(minutes=10)}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:  # mongomock returns None for an upserted document; MongoDB does not
+            doc = await self._requests.find_one(bucket)
+        return int(doc["count"])

@@ -82,6 +82,36 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_by_lease ON ingestion_jobs (lease_until);
     """,
+    """
+    ALTER TABLE conversations ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        requests_per_minute INTEGER,
+        tokens_per_day INTEGER
+    );
+    CREATE TABLE usage_daily (
+        user_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, key_id, day)
+    ) WITHOUT ROWID;
+    CREATE INDEX usage_by_key ON usage_daily (key_id, day);
+    CREATE TABLE request_counts (
+        key_id TEXT NOT NULL,
+        minute TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (key_id, minute)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

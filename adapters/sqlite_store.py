@@ -16,7 +16,10 @@ from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database, stam
 from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role
 
-_CONVERSATION_COLUMNS = "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens"
+_CONVERSATION_COLUMNS = (
+    "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens,"
+    " prompt_tokens, completion_tokens"
+)
 _MESSAGE_COLUMNS = (
     "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations"
 )
@@ -33,6 +36,8 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         updated_at=datetime.fromisoformat(row["updated_at"]),
         message_count=row["message_count"],
         total_tokens=row["total_tokens"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
     )
 
 
@@ -77,6 +82,8 @@ def _conversation_params(conversation: Conversation) -> tuple[Any, ...]:
         stamp(conversation.updated_at),
         conversation.message_count,
         conversation.total_tokens,
+        conversation.prompt_tokens,
+        conversation.completion_tokens,
     )
 
 
@@ -90,7 +97,7 @@ class SqliteConversationStore:
     async def add_conversation(self, conversation: Conversation, messages: Sequence[Message]) -> None:
         def work() -> None:
             self._db.execute(
-                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 _conversation_params(conversation),
             )
             self._insert_messages(messages)

@@ -340,6 +340,8 @@ def _with_turn(conversation: Conversation, *messages: Message) -> Conversation:
         updated_at=messages[-1].created_at,
         message_count=conversation.message_count + len(messages),
         total_tokens=conversation.total_tokens + sum(m.tokens for m in messages),
+        prompt_tokens=conversation.prompt_tokens + sum(m.prompt_tokens for m in messages),
+        completion_tokens=conversation.completion_tokens + sum(m.completion_tokens for m in messages),
     )
 
 

@@ -90,6 +90,28 @@ class EmbedderError(BotgptError):
         self.transient = transient
 
 
+class Unauthorized(BotgptError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(BotgptError):
+    """The request names a user other than the one its API key belongs to."""
+
+    code = "forbidden"
+
+
+class RateLimited(BotgptError):
+    """A key's request or token limit is spent; ``retry_after`` says when it refills."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UnsupportedMode(InvalidRequest):
     """The requested conversation mode cannot be served by this deployment."""
 

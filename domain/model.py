@@ -45,6 +45,8 @@ class Conversation:
     document_ids: tuple[str, ...] = ()
     message_count: int = attrs.field(default=0, validator=_non_negative)
     total_tokens: int = attrs.field(default=0, validator=_non_negative)
+    prompt_tokens: int = attrs.field(default=0, validator=_non_negative)
+    completion_tokens: int = attrs.field(default=0, validator=_non_negative)
 
 
 @attrs.frozen
@@ -217,3 +219,37 @@ class IngestionJob:
     worker: str
     lease_until: datetime
     attempts: int
+
+
+@attrs.frozen
+class ApiKey:
+    """An API key, as stored: only a hash of its secret is kept.
+
+    Limits of ``None`` mean unlimited.
+    """
+
+    id: str
+    user_id: str
+    prefix: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    requests_per_minute: int | None = None
+    tokens_per_day: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@attrs.frozen
+class UsageTotals:
+    """Tokens and requests spent."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
