@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -15,7 +16,10 @@ import attrs
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
-from botgpt.entrypoints.core import open_core
+from botgpt.domain.keys import KeyService
+from botgpt.entrypoints.container import build_container
+from botgpt.entrypoints.core import open_core, provided, stop_resources
+from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE
 from botgpt.entrypoints.logs import configure_logging
 from botgpt.entrypoints.settings import Settings, SettingsError, setting_fields
 
@@ -54,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--workers", type=int, default=1, help="concurrent workers in this process")
     worker.set_defaults(run=_worker)
 
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(required=True, metavar="ACTION")
+    create = keys.add_parser("create", help="create a key and print it (once)")
+    create.add_argument("--user", required=True, help="the user the key acts for")
+    create.add_argument("--rpm", type=int, default=None, help="requests per minute (default: unlimited)")
+    create.add_argument("--tpd", type=int, default=None, help="tokens per day (default: unlimited)")
+    create.set_defaults(run=_keys(_create_key))
+    listing = keys.add_parser("list", help="list keys (never their secrets)")
+    listing.set_defaults(run=_keys(_list_keys))
+    revoke = keys.add_parser("revoke", help="revoke a key by id or prefix")
+    revoke.add_argument("key", help="key id or prefix")
+    revoke.set_defaults(run=_keys(_revoke_key))
+
     settings = commands.add_parser("settings", help="print every setting and its current value")
     settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")
     settings.set_defaults(run=_print_settings)
@@ -70,6 +86,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     config.workers = 0 if args.workers == 1 else args.workers
     config.application_path = "botgpt.entrypoints.http.asgi:app"
     config.accesslog = None
+    os.environ[BIND_HOST_VARIABLE] = args.host  # the app warns about open mode on a public address
     log.info("serving on http://%s:%d (data in %s)", args.host, args.port, settings.data_dir)
     return int(run(config))
 
@@ -88,6 +105,51 @@ async def _run_workers(settings: Settings) -> int:
     async with open_core(settings):
         log.info("ingestion worker running (%d); Ctrl+C stops it", settings.ingest_workers)
         await stop.wait()
+    return 0
+
+
+KeyAction = Callable[[KeyService, argparse.Namespace, TextIO], Awaitable[int]]
+
+
+def _keys(action: KeyAction) -> Callable[[argparse.Namespace, Settings], int]:
+    """Run a key action against the configured store, without loading any model."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        async def go() -> int:
+            container = build_container(settings)
+            try:
+                keys = await provided(container.keys)
+                return await action(keys, args, sys.stdout)
+            except BotgptError as error:
+                print(f"botgpt: {error}", file=sys.stderr)
+                return 1
+            finally:
+                await stop_resources(container)
+
+        return asyncio.run(go())
+
+    return run
+
+
+async def _create_key(keys: KeyService, args: argparse.Namespace, out: TextIO) -> int:
+    created = await keys.create(args.user, args.rpm, args.tpd)
+    print(created.secret, file=out)
+    print(f"key {created.key.id} for user {created.key.user_id}; store it now, it is not shown again", file=sys.stderr)
+    return 0
+
+
+async def _list_keys(keys: KeyService, args: argparse.Namespace, out: TextIO) -> int:
+    print("id\tprefix\tuser\tcreated\trevoked\trpm\ttpd", file=out)
+    for key in await keys.list_keys():
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        limits = f"{key.requests_per_minute or '-'}\t{key.tokens_per_day or '-'}"
+        print(f"{key.id}\t{key.prefix}\t{key.user_id}\t{key.created_at.isoformat()}\t{revoked}\t{limits}", file=out)
+    return 0
+
+
+async def _revoke_key(keys: KeyService, args: argparse.Namespace, out: TextIO) -> int:
+    key = await keys.revoke(args.key)
+    print(f"revoked {key.id} ({key.user_id})", file=out)
     return 0
 
 

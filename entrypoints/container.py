@@ -8,17 +8,21 @@ from dependency_injector import containers, providers
 
 from botgpt.adapters.file_blobs import FileBlobStorage
 from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.adapters.memory_keys import MemoryKeyStore, MemoryUsageStore
 from botgpt.adapters.memory_store import MemoryConversationStore
-from botgpt.adapters.mongo_stores import MongoConversationStore, MongoDocumentStore
+from botgpt.adapters.mongo_stores import MongoConversationStore, MongoDocumentStore, MongoKeyStore, MongoUsageStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
+from botgpt.adapters.sqlite_keys import SqliteKeyStore, SqliteUsageStore
 from botgpt.adapters.sqlite_store import SqliteConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.conversations import ConversationService, utc_now
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.ingestion import IngestionWorker
+from botgpt.domain.keys import KeyService
 from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.usage import UsageService
 from botgpt.entrypoints import resources
-from botgpt.entrypoints.http.identity import SeedIdentity
+from botgpt.entrypoints.http.identity import KeyOrSeedIdentity
 from botgpt.entrypoints.settings import Settings
 from botgpt.plugins.manager import extractors_by_extension, plugin_manager
 
@@ -98,7 +102,21 @@ class Container(containers.DeclarativeContainer):
         wake=ingest_wake,
     )
 
-    identity = providers.Singleton(SeedIdentity)
+    key_store = providers.Selector(
+        settings.provided.store,
+        sqlite=providers.Singleton(SqliteKeyStore, database),
+        mongo=providers.Singleton(MongoKeyStore, mongo),
+        memory=providers.Singleton(MemoryKeyStore),
+    )
+    usage_store = providers.Selector(
+        settings.provided.store,
+        sqlite=providers.Singleton(SqliteUsageStore, database),
+        mongo=providers.Singleton(MongoUsageStore, mongo),
+        memory=providers.Singleton(MemoryUsageStore),
+    )
+    keys = providers.Singleton(KeyService, store=key_store, clock=clock)
+    usage = providers.Singleton(UsageService, store=usage_store, clock=clock)
+    identity = providers.Singleton(KeyOrSeedIdentity)
 
 
 def build_container(settings: Settings | None = None) -> Container:

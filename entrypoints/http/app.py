@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from quart import Quart
 from quart_schema import Info, QuartSchema, hide
 
+from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.container import Container, build_container
-from botgpt.entrypoints.core import start_resources, stop_resources
-from botgpt.entrypoints.http import conversations, docs, documents, errors, health
+from botgpt.entrypoints.core import provided, start_resources, stop_resources
+from botgpt.entrypoints.http import conversations, docs, documents, errors, health, usage
+from botgpt.entrypoints.http.auth import install_auth
 
-ROUTE_MODULES = (conversations, documents, health)
-BLUEPRINTS = (conversations.blueprint, documents.documents, documents.search, health.blueprint)
+ROUTE_MODULES = (conversations, documents, health, usage)
+BLUEPRINTS = (conversations.blueprint, documents.documents, documents.search, health.blueprint, usage.blueprint)
 log = logging.getLogger("botgpt")
 
 
@@ -44,11 +47,29 @@ def create_app(container: Container | None = None) -> Quart:
     return app
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+BIND_HOST_VARIABLE = "BOTGPT_BIND_HOST"
+
+
+async def warn_if_open(keys: KeyService) -> None:
+    """Open mode (no key yet) exposed beyond this machine deserves a loud warning."""
+    host = os.environ.get(BIND_HOST_VARIABLE, "127.0.0.1")
+    if not await keys.keys_required():
+        message = "no API key exists: botgpt runs in open single-user mode (create one: botgpt keys create --user NAME)"
+        if host in LOOPBACK_HOSTS or host.startswith("127."):
+            log.info(message)
+        else:
+            log.warning("%s; it is bound to %s, reachable from other machines", message, host)
+
+
 def _manage_lifecycle(app: Quart, container: Container) -> None:
     @app.before_serving
     async def start() -> None:
         container.wire(modules=list(ROUTE_MODULES))
         await start_resources(container)
+        keys, usage = await provided(container.keys), await provided(container.usage)
+        install_auth(app, keys, usage)
+        await warn_if_open(keys)
         log.info("botgpt is serving")
 
     @app.after_serving

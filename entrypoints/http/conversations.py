@@ -6,8 +6,11 @@ from dependency_injector.wiring import Provide, inject
 from quart import Blueprint, Response, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
-from botgpt.domain.conversations import ConversationService
+from botgpt.domain.conversations import ConversationService, PreparedTurn
 from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.usage import UsageService
+from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
+from botgpt.entrypoints.http.auth import spends_tokens
 from botgpt.entrypoints.http.dto import (
     ConversationDetailOut,
     ConversationListOut,
@@ -32,24 +35,25 @@ blueprint = Blueprint("conversations", __name__, url_prefix="/api/v1/conversatio
 
 SERVICE = Provide["conversations"]
 IDENTITY = Provide["identity"]
+USAGE = Provide["usage"]
 
 
 @blueprint.post("")
 @validate_request(CreateConversationIn)
 @validate_response(TurnOut, 201)
+@spends_tokens
 @inject
 async def create_conversation(
     data: CreateConversationIn,
     service: ConversationService = SERVICE,
     identity: IdentityResolver = IDENTITY,
+    usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Start a conversation with its first message; answers with both messages.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
     user_id = identity.resolve(request, data.user_id) or ""
     prepared = await service.prepare_start(user_id, data.message, data.mode, data.document_ids or ())
-    if data.stream:
-        return sse_response(turn_events(service, prepared, request_id()))
-    return turn_out(await service.complete_turn(prepared)), 201
+    return await answer(service, prepared, data.stream, usage_recorder(usage))
 
 
 @blueprint.get("")
@@ -87,20 +91,31 @@ async def get_conversation(
 @blueprint.post("/<conversation_id>/messages")
 @validate_request(PostMessageIn)
 @validate_response(TurnOut, 201)
+@spends_tokens
 @inject
 async def post_message(
     conversation_id: str,
     data: PostMessageIn,
     service: ConversationService = SERVICE,
     identity: IdentityResolver = IDENTITY,
+    usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Continue a conversation. A failed model call stores nothing: resend the message.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
     user_id = identity.resolve(request, data.user_id)
     prepared = await service.prepare_post(user_id, conversation_id, data.message)
-    if data.stream:
-        return sse_response(turn_events(service, prepared, request_id()))
-    return turn_out(await service.complete_turn(prepared)), 201
+    return await answer(service, prepared, data.stream, usage_recorder(usage))
+
+
+async def answer(
+    service: ConversationService, prepared: PreparedTurn, stream: bool, record: Recorder
+) -> tuple[TurnOut, int] | Response:
+    """The turn as JSON (201) once complete, or as Server-Sent Events while it is generated."""
+    if stream:
+        return sse_response(turn_events(service, prepared, request_id(), record))
+    turn = await service.complete_turn(prepared)
+    await record(turn)
+    return turn_out(turn), 201
 
 
 @blueprint.patch("/<conversation_id>")

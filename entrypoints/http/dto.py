@@ -19,6 +19,7 @@ from botgpt.domain.model import (
     Page,
     ScoredChunk,
     Turn,
+    UsageTotals,
 )
 
 
@@ -94,6 +95,8 @@ class ConversationOut:
     updated_at: datetime
     message_count: int
     total_tokens: int
+    prompt_tokens: int
+    completion_tokens: int
     metadata: dict[str, Any]
 
 
@@ -183,6 +186,8 @@ def conversation_out(conversation: Conversation) -> ConversationOut:
         updated_at=conversation.updated_at,
         message_count=conversation.message_count,
         total_tokens=conversation.total_tokens,
+        prompt_tokens=conversation.prompt_tokens,
+        completion_tokens=conversation.completion_tokens,
         metadata={},
     )
 
@@ -360,3 +365,46 @@ def search_out(
             for rank, hit in enumerate(hits, start=1)
         ],
     )
+
+
+@attrs.define
+class UsageTotalsOut:
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@attrs.define
+class ConversationUsageOut:
+    conversation_id: str
+    title: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@attrs.define
+class UsageOut:
+    user_id: str
+    totals: UsageTotalsOut
+    conversations: list[ConversationUsageOut]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+    next_cursor: str | None
+
+
+def usage_out(user_id: str, totals: UsageTotals, page: Page[Conversation]) -> UsageOut:
+    return UsageOut(
+        user_id=user_id,
+        totals=UsageTotalsOut(totals.requests, totals.prompt_tokens, totals.completion_tokens, totals.total_tokens),
+        conversations=[
+            ConversationUsageOut(
+                c.id, c.title, c.prompt_tokens, c.completion_tokens, c.prompt_tokens + c.completion_tokens
+            )
+            for c in page.items
+        ],
+        total=page.total, limit=page.limit, offset=page.offset, has_more=page.has_more, next_cursor=page.next_cursor,
+    )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import uuid
 from typing import Any, ClassVar
@@ -22,12 +23,15 @@ from botgpt.domain.errors import (
     DocumentNotReady,
     DocumentsUnavailable,
     EmbedderError,
+    Forbidden,
     InvalidId,
     InvalidRequest,
     MessageTooLarge,
     ModelFailed,
     ModelUnavailable,
     NotFound,
+    RateLimited,
+    Unauthorized,
     UnsupportedDocument,
     UnsupportedMode,
     UploadTooLarge,
@@ -44,6 +48,9 @@ DOMAIN_STATUS: tuple[tuple[type[BotgptError], int], ...] = (
     (UploadTooLarge, 413),
     (UnsupportedDocument, 415),
     (InvalidId, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
     (DocumentNotReady, 409),
     (DocumentsUnavailable, 409),
     (EmbedderError, 503),
@@ -118,8 +125,11 @@ async def on_domain_error(error: BotgptError) -> Response:
             exc_info=error.__cause__ is not None,
         )
     headers = {}
-    if isinstance(error, ModelUnavailable) and error.retry_after is not None:
-        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    if isinstance(error, ModelUnavailable | RateLimited) and error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="botgpt"'
+
     details = {"document_id": error.document_id, "status": error.status} if isinstance(error, DocumentNotReady) else {}
     return error_response(status, error.code, str(error), headers, details)
 

@@ -1,32 +1,52 @@
-"""Who is calling. One component, so that a later identity scheme replaces only this file."""
+"""Who is calling. One component decides, so the identity scheme lives in this file alone.
+
+With API keys in force, the key decides: a ``user_id`` in the request must match the key's
+user (403 otherwise), and may be left out. Without any key (open mode), the seed's scheme
+applies: the caller names itself with ``user_id`` or ``X-User-Id`` and is trusted.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from quart import Request
+import attrs
+from quart import Request, g
+
+from botgpt.domain.errors import Forbidden
+from botgpt.domain.model import ApiKey
 
 USER_HEADER = "X-User-Id"
+
+
+@attrs.frozen
+class Principal:
+    """The authenticated caller: a user, through one of its keys."""
+
+    user_id: str
+    key: ApiKey
+
+
+def current_principal() -> Principal | None:
+    """The request's authenticated principal; None in open mode."""
+    return getattr(g, "principal", None)
 
 
 class IdentityResolver(Protocol):
     """Resolves the user a request acts for."""
 
     def resolve(self, request: Request, claimed: str | None) -> str | None:
-        """The user id the request acts for, or None when it names none."""
+        """The user id the request acts for, or None when it names none (open mode only)."""
         ...
 
 
-class SeedIdentity:
-    """The seed system's identity: the caller names itself with ``user_id`` (in the body or
-    the query string) or the ``X-User-Id`` header, and is trusted.
-
-    With no name, item endpoints act by possession of the conversation id (128 random bits),
-    as the seed did; listing, which has no id to possess, requires a name.
-    """
+class KeyOrSeedIdentity:
+    """API keys when any exist; the seed's self-declared ``user_id`` otherwise."""
 
     def resolve(self, request: Request, claimed: str | None) -> str | None:
-        for candidate in (claimed, request.args.get("user_id"), request.headers.get(USER_HEADER)):
-            if candidate and candidate.strip():
-                return candidate.strip()
-        return None
+        named = [c.strip() for c in (claimed, request.args.get("user_id"), request.headers.get(USER_HEADER)) if c]
+        principal = current_principal()
+        if principal is None:
+            return next((name for name in named if name), None)
+        if any(name and name != principal.user_id for name in named):
+            raise Forbidden("user_id does not match the API key's user")
+        return principal.user_id

@@ -11,6 +11,7 @@ from quart import Response
 
 from botgpt.domain.conversations import ConversationService, PreparedTurn
 from botgpt.domain.errors import BotgptError
+from botgpt.entrypoints.http.accounting import Recorder
 from botgpt.entrypoints.http.dto import turn_out
 from botgpt.entrypoints.http.errors import status_for
 
@@ -32,7 +33,9 @@ def sse_response(events: AsyncIterator[bytes]) -> Response:
     return response
 
 
-async def turn_events(service: ConversationService, turn: PreparedTurn, current_request: str) -> AsyncIterator[bytes]:
+async def turn_events(
+    service: ConversationService, turn: PreparedTurn, current_request: str, on_done: Recorder
+) -> AsyncIterator[bytes]:
     """``delta`` events as the answer is generated, then ``done`` with the stored turn, or
     ``error``. A client that disconnects cancels this generator: generation stops and
     nothing is stored. The generator runs outside the request context: it is handed the
@@ -42,6 +45,7 @@ async def turn_events(service: ConversationService, turn: PreparedTurn, current_
             if isinstance(item, str):
                 yield event("delta", {"text": item})
             else:
+                await on_done(item)
                 yield event("done", turn_out(item))
     except BotgptError as error:
         if status_for(error) >= 500:

@@ -1,0 +1,33 @@
+"""/api/v1/usage: what a user has spent, in total and per conversation."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from quart import Blueprint, request
+from quart_schema import validate_querystring, validate_response
+
+from botgpt.domain.conversations import ConversationService
+from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.usage import UsageService
+from botgpt.entrypoints.http.dto import ListQuery, UsageOut, usage_out
+from botgpt.entrypoints.http.identity import IdentityResolver
+
+blueprint = Blueprint("usage", __name__, url_prefix="/api/v1")
+
+
+@blueprint.get("/usage")
+@validate_querystring(ListQuery)
+@validate_response(UsageOut)
+@inject
+async def get_usage(
+    query_args: ListQuery,
+    usage: UsageService = Provide["usage"],
+    conversations: ConversationService = Provide["conversations"],
+    identity: IdentityResolver = Provide["identity"],
+) -> UsageOut:
+    """Tokens the user spent: totals (deleted conversations included) and per conversation."""
+    user_id = identity.resolve(request, query_args.user_id)
+    if user_id is None:
+        raise InvalidRequest("user_id is required for usage")
+    page = await conversations.list_conversations(user_id, query_args.limit, query_args.offset, query_args.cursor)
+    return usage_out(user_id, await usage.totals(user_id), page)
