@@ -109,11 +109,14 @@ class SqliteConversationStore:
             # Counters are incremented, not overwritten, so concurrent turns add up.
             updated = self._db.execute(
                 "UPDATE conversations SET updated_at = ?, message_count = message_count + ?,"
-                " total_tokens = total_tokens + ? WHERE id = ?",
+                " total_tokens = total_tokens + ?, prompt_tokens = prompt_tokens + ?,"
+                " completion_tokens = completion_tokens + ? WHERE id = ?",
                 (
                     stamp(conversation.updated_at),
                     len(messages),
                     sum(m.tokens for m in messages),
+                    sum(m.prompt_tokens for m in messages),
+                    sum(m.completion_tokens for m in messages),
                     conversation.id,
                 ),
             )

@@ -25,7 +25,7 @@ def hash_secret(secret: str) -> str:
 
 
 def _prefix_of(secret: str) -> str | None:
-    parts = secret.split("_")
+    parts = secret.split("_", 2)
     return parts[1] if len(parts) == 3 and parts[0] == KEY_PREFIX and len(parts[1]) == 12 else None
 
 

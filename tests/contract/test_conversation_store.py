@@ -121,6 +121,8 @@ async def test_append_adds_messages_and_increments_counters(store: ConversationS
     stored = await store.get_conversation("alice", c.id)
     assert stored is not None
     assert (stored.message_count, stored.total_tokens, stored.updated_at) == (4, 9, later)
+    # usage counters add the new messages' prompt and completion tokens (3 and 2 each)
+    assert (stored.prompt_tokens, stored.completion_tokens) == (c.prompt_tokens + 6, c.completion_tokens + 4)
     assert [m.content for m in await store.list_messages(c.id)] == ["a b", "c d", "e f g", "h i"]
 
 
