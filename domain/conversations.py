@@ -83,6 +83,7 @@ class PreparedTurn:
     prompt: tuple[ChatMessage, ...]
     sources: tuple[Source, ...]
     is_new: bool
+    stored: bool = True
 
 
 @attrs.define
@@ -138,6 +139,33 @@ class ConversationService:
         history = await self.store.recent_messages(conversation.id, self._history_fetch_limit())
         return await self._prepare(conversation, history, user_message, documents, is_new=False)
 
+    async def prepare_stateless(
+        self, user_id: str, messages: Sequence[ChatMessage], document_ids: Sequence[str] = ()
+    ) -> PreparedTurn:
+        """A turn over a client-held history (OpenAI style): the last message is the question,
+        earlier ones are the history, a leading system message replaces the system prompt.
+        Nothing of it is stored."""
+        if not messages or messages[-1].role is not Role.USER:
+            raise InvalidRequest("the last message must be the user's")
+        mode = Mode.RAG if document_ids else Mode.OPEN_CHAT
+        documents = await self._documents_for_new(user_id, mode, document_ids)
+        now = self.clock()
+        conversation = Conversation(
+            id=new_id(), user_id=user_id, title=title_from_message(messages[-1].content), mode=mode,
+            created_at=now, updated_at=now, document_ids=tuple(d.id for d in documents),
+        )  # fmt: skip
+        system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
+        history = [self._history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM]
+        user_message = self._user_message(conversation.id, messages[-1].content, now)
+        turn = await self._prepare(conversation, history, user_message, documents, is_new=False, system=system)
+        return attrs.evolve(turn, stored=False)
+
+    def _history_message(self, conversation_id: str, message: ChatMessage, at: datetime) -> Message:
+        return Message(
+            id=new_id(), conversation_id=conversation_id, role=message.role, content=message.content, created_at=at,
+            tokens=self.tokens.count(message.content),
+        )  # fmt: skip
+
     async def complete_turn(self, turn: PreparedTurn) -> Turn:
         """Ask the model for the whole answer, then store the turn."""
         completion = await self.chat.complete(
@@ -166,11 +194,11 @@ class ConversationService:
 
     async def _prepare(
         self, conversation: Conversation, history: Sequence[Message], user_message: Message,
-        documents: Sequence[Document], is_new: bool,
+        documents: Sequence[Document], is_new: bool, system: str | None = None,
     ) -> PreparedTurn:  # fmt: skip
         sources = await self._sources(user_message, documents) if documents else []
         final_text = grounded_text(user_message.content, sources) if sources else user_message.content
-        prompt = self.build_prompt(history, user_message, final_text)
+        prompt = self.build_prompt(history, user_message, final_text, system)
         return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new)
 
     async def _finish(self, turn: PreparedTurn, completion: Completion) -> Turn:
@@ -180,6 +208,8 @@ class ConversationService:
         assistant_message = self._assistant_message(turn.conversation.id, completion, citations)
         conversation = _with_turn(turn.conversation, turn.user_message, assistant_message)
         messages = (turn.user_message, assistant_message)
+        if not turn.stored:
+            return Turn(conversation, turn.user_message, assistant_message)
         if turn.is_new:
             conversation = attrs.evolve(
                 conversation, title=await self._title(turn.user_message.content, conversation.title)
@@ -262,20 +292,22 @@ class ConversationService:
         )
 
     def build_prompt(
-        self, history: Sequence[Message], user_message: Message, final_text: str | None = None
-    ) -> list[ChatMessage]:
+        self, history: Sequence[Message], user_message: Message, final_text: str | None = None,
+        system: str | None = None,
+    ) -> list[ChatMessage]:  # fmt: skip
         """The prompt for one turn: system prompt, the newest history that fits, then the
         message (``final_text``, when given, is the message grounded in its sources)."""
+        system = self.policy.system_prompt if system is None else system
         final_text = user_message.content if final_text is None else final_text
         final_tokens = user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
-        room = self._budget().history_room(self._system_tokens(), final_tokens)
+        room = self._budget().history_room(self.tokens.count(system), final_tokens)
         if room < 0:
             raise MessageTooLarge(
                 f"message is {user_message.tokens} tokens; it does not fit the model's context window"
             )
         kept = newest_that_fit(history, room, message_cost, self.policy.history_max_messages)
         return [
-            ChatMessage(Role.SYSTEM, self.policy.system_prompt),
+            ChatMessage(Role.SYSTEM, system),
             *(ChatMessage(message.role, message.content) for message in kept),
             ChatMessage(Role.USER, final_text),
         ]

@@ -11,11 +11,18 @@ from quart_schema import Info, QuartSchema, hide
 from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import provided, start_resources, stop_resources
-from botgpt.entrypoints.http import conversations, docs, documents, errors, health, usage
+from botgpt.entrypoints.http import conversations, docs, documents, errors, health, openai_api, usage
 from botgpt.entrypoints.http.auth import install_auth
 
-ROUTE_MODULES = (conversations, documents, health, usage)
-BLUEPRINTS = (conversations.blueprint, documents.documents, documents.search, health.blueprint, usage.blueprint)
+ROUTE_MODULES = (conversations, documents, health, usage, openai_api)
+BLUEPRINTS = (
+    conversations.blueprint,
+    documents.documents,
+    documents.search,
+    health.blueprint,
+    usage.blueprint,
+    openai_api.blueprint,
+)
 log = logging.getLogger("botgpt")
 
 

@@ -1,0 +1,181 @@
+"""An OpenAI-compatible API: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+
+The official openai SDK (and the tools built on it) works unchanged against
+``base_url=http://host/v1`` with a botgpt key as its API key. botgpt's own options travel in
+a ``botgpt`` object (the SDK's ``extra_body``):
+
+- ``conversation_id``: the last user message continues that stored conversation (its stored
+  history is used; earlier messages in the request are ignored), and the turn is stored.
+- ``document_ids``: the answer is grounded in these documents, with ``botgpt.citations``.
+
+Without ``conversation_id`` a request is stateless, as with OpenAI: nothing is stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+import msgspec
+from dependency_injector.wiring import Provide, inject
+from quart import Blueprint, request
+from quart_schema import validate_request
+
+from botgpt.domain.conversations import ConversationService, PreparedTurn
+from botgpt.domain.errors import BotgptError, InvalidRequest
+from botgpt.domain.model import ChatMessage, Role, Turn
+from botgpt.domain.usage import UsageService
+from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
+from botgpt.entrypoints.http.auth import spends_tokens
+from botgpt.entrypoints.http.dto import CitationOut
+from botgpt.entrypoints.http.errors import request_id
+from botgpt.entrypoints.http.identity import IdentityResolver
+from botgpt.entrypoints.http.sse import sse_response
+
+blueprint = Blueprint("openai", __name__, url_prefix="/v1")
+OPEN_MODE_USER = "default"
+
+
+@attrs.define
+class OpenAIMessage:
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+@attrs.define
+class BotgptOptions:
+    conversation_id: str | None = None
+    document_ids: list[str] | None = None
+
+
+@attrs.define
+class ChatCompletionIn:
+    messages: list[OpenAIMessage]
+    model: str = "botgpt"
+    stream: bool = False
+    user: str | None = None
+    botgpt: BotgptOptions | None = None
+
+
+def _text(content: str | list[dict[str, Any]] | None) -> str:
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if part.get("type") == "text")
+    return content or ""
+
+
+def _chat_messages(messages: list[OpenAIMessage]) -> list[ChatMessage]:
+    roles = {"system": Role.SYSTEM, "developer": Role.SYSTEM, "user": Role.USER, "assistant": Role.ASSISTANT}
+    unknown = sorted({m.role for m in messages} - set(roles))
+    if unknown:
+        raise InvalidRequest(f"unsupported message roles: {', '.join(unknown)}")
+    return [ChatMessage(roles[m.role], _text(m.content)) for m in messages]
+
+
+@blueprint.get("/models")
+@inject
+async def list_models(service: ConversationService = Provide["conversations"]) -> dict[str, Any]:
+    """The model that answers, in OpenAI's list format."""
+    return {
+        "object": "list",
+        "data": [{"id": service.chat.name, "object": "model", "created": 0, "owned_by": "botgpt"}],
+    }
+
+
+@blueprint.post("/chat/completions")
+@validate_request(ChatCompletionIn)
+@spends_tokens
+@inject
+async def chat_completions(
+    data: ChatCompletionIn,
+    service: ConversationService = Provide["conversations"],
+    usage: UsageService = Provide["usage"],
+    identity: IdentityResolver = Provide["identity"],
+) -> Any:
+    """OpenAI chat completions, streamed (SSE chunks, then ``[DONE]``) or whole."""
+    user_id = identity.resolve(request, data.user) or OPEN_MODE_USER
+    prepared = await _prepare(service, user_id, data)
+    record = usage_recorder(usage)
+    if data.stream:
+        return sse_response(_chunks(service, prepared, record, request_id()))
+    turn = await service.complete_turn(prepared)
+    await record(turn)
+    return _completion_body(turn, prepared)
+
+
+async def _prepare(service: ConversationService, user_id: str, data: ChatCompletionIn) -> PreparedTurn:
+    messages = _chat_messages(data.messages)
+    options = data.botgpt or BotgptOptions()
+    if options.conversation_id:
+        if not messages or messages[-1].role is not Role.USER:
+            raise InvalidRequest("the last message must be the user's")
+        return await service.prepare_post(user_id, options.conversation_id, messages[-1].content)
+    return await service.prepare_stateless(user_id, messages, options.document_ids or ())
+
+
+def _extension(turn: Turn, prepared: PreparedTurn) -> dict[str, Any]:
+    return {
+        "conversation_id": turn.conversation.id if prepared.stored else None,
+        "message_id": turn.assistant_message.id if prepared.stored else None,
+        "stored": prepared.stored,
+        "citations": [msgspec.to_builtins(CitationOut(**attrs.asdict(c))) for c in turn.assistant_message.citations],
+    }
+
+
+def _usage(turn: Turn) -> dict[str, int]:
+    message = turn.assistant_message
+    total = message.prompt_tokens + message.completion_tokens
+    return {
+        "prompt_tokens": message.prompt_tokens,
+        "completion_tokens": message.completion_tokens,
+        "total_tokens": total,
+    }
+
+
+def _completion_body(turn: Turn, prepared: PreparedTurn) -> dict[str, Any]:
+    message = turn.assistant_message
+    return {
+        "id": f"chatcmpl-{message.id}",
+        "object": "chat.completion",
+        "created": int(message.created_at.timestamp()),
+        "model": message.model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": message.content}, "finish_reason": "stop"}
+        ],
+        "usage": _usage(turn),
+        "botgpt": _extension(turn, prepared),
+    }
+
+
+def _sse(data: Any) -> bytes:
+    return b"data: " + msgspec.json.encode(data) + b"\n\n"
+
+
+async def _chunks(
+    service: ConversationService, prepared: PreparedTurn, record: Recorder, current_request: str
+) -> AsyncIterator[bytes]:
+    """OpenAI-style chunks: a role chunk, content deltas, a final chunk with usage, [DONE]."""
+    chunk_id, created = f"chatcmpl-{prepared.user_message.id}", int(time.time())
+    model = service.chat.name
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        body = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model}
+        return _sse({**body, "choices": [choice], **extra})
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for item in service.stream_turn(prepared):
+            if isinstance(item, str):
+                yield chunk({"content": item})
+            else:
+                await record(item)
+                model = item.assistant_message.model or model
+                yield chunk({}, "stop", usage=_usage(item), botgpt=_extension(item, prepared))
+    except BotgptError as error:
+        yield _sse(
+            {"error": {"message": str(error), "type": error.code, "code": error.code, "request_id": current_request}}
+        )
+        return
+    yield b"data: [DONE]\n\n"
