@@ -19,15 +19,13 @@ from google.genai import types
 from botgpt.adapters.resilience import (
     ProviderRejected,
     ProviderUnavailable,
+    RemoteChatModel,
     RetryPolicy,
-    chat_errors,
-    retried_stream,
     retry_after_seconds,
     with_retries,
 )
 from botgpt.domain.errors import EmbedderError
 from botgpt.domain.model import ChatMessage, Completion, Role, Vector
-from botgpt.domain.streaming import collect
 
 # batchEmbedContents accepts at most this many texts per request.
 EMBED_BATCH_LIMIT = 100
@@ -63,12 +61,12 @@ def _contents(messages: Sequence[ChatMessage]) -> tuple[str | None, list[types.C
     return system, contents
 
 
-class GeminiChatModel:
+class GeminiChatModel(RemoteChatModel):
     """A ``ChatModel`` on Gemini, streamed so a cut-off answer is detected."""
 
     def __init__(self, client: Any, model: str, context_window: int, policy: RetryPolicy) -> None:
         self._client, self._model = client, model
-        self._context_window, self._policy = context_window, policy
+        self._context_window, self.policy, self.classify = context_window, policy, classify
 
     @property
     def name(self) -> str:
@@ -77,21 +75,6 @@ class GeminiChatModel:
     @property
     def context_window(self) -> int:
         return self._context_window
-
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
-        with chat_errors():
-            return await with_retries(
-                lambda: collect(self._events(messages, max_tokens, temperature)), classify, self._policy
-            )
-
-    async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str | Completion]:
-        with chat_errors():
-            async for event in retried_stream(
-                lambda: self._events(messages, max_tokens, temperature), classify, self._policy
-            ):
-                yield event
 
     async def _events(
         self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float

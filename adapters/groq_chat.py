@@ -11,14 +11,11 @@ import groq
 from botgpt.adapters.resilience import (
     ProviderRejected,
     ProviderUnavailable,
+    RemoteChatModel,
     RetryPolicy,
-    chat_errors,
-    retried_stream,
     retry_after_seconds,
-    with_retries,
 )
 from botgpt.domain.model import ChatMessage, Completion
-from botgpt.domain.streaming import collect
 
 
 def classify(error: Exception) -> ProviderUnavailable | ProviderRejected | None:
@@ -39,7 +36,7 @@ def _payload(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
     return [{"role": m.role.value, "content": m.content} for m in messages]
 
 
-class GroqChatModel:
+class GroqChatModel(RemoteChatModel):
     """A ``ChatModel`` on Groq. The SDK's own retries are off: ``RetryPolicy`` decides.
 
     ``GROQ_BASE_URL`` is honoured by the SDK itself.
@@ -48,7 +45,8 @@ class GroqChatModel:
     def __init__(self, api_key: str, model: str, context_window: int, policy: RetryPolicy, client: Any = None) -> None:
         self._model = model
         self._context_window = context_window
-        self._policy = policy
+        self.policy = policy
+        self.classify = classify
         self._client = client or groq.AsyncGroq(api_key=api_key, max_retries=0, timeout=policy.timeout_seconds)
 
     @property
@@ -59,30 +57,13 @@ class GroqChatModel:
     def context_window(self) -> int:
         return self._context_window
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
-        payload = _payload(messages)
-        with chat_errors():
-            return await with_retries(
-                lambda: collect(self._events(payload, max_tokens, temperature)), classify, self._policy
-            )
-
-    async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str | Completion]:
-        payload = _payload(messages)
-        with chat_errors():
-            async for event in retried_stream(
-                lambda: self._events(payload, max_tokens, temperature), classify, self._policy
-            ):
-                yield event
-
     async def _events(
-        self, payload: list[dict[str, str]], max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
     ) -> AsyncIterator[str | Completion]:
         """One unretried attempt: text deltas, then the Completion; a cut-off stream raises."""
         stream: Any = await self._client.chat.completions.create(
             model=self._model,
-            messages=payload,  # type: ignore[arg-type]
+            messages=_payload(messages),  # type: ignore[arg-type]
             max_tokens=max_tokens,
             temperature=temperature,
             stream=True,

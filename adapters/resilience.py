@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import attrs
 
 from botgpt.domain.errors import ModelFailed, ModelUnavailable
+from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.streaming import collect
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -150,3 +152,32 @@ def chat_errors() -> Iterator[None]:
         raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
     except ProviderRejected as error:
         raise ModelFailed(f"the chat provider rejected the request: {error}") from error
+
+
+class RemoteChatModel:
+    """What every remote chat adapter shares: a subclass writes ``_events`` (one unretried
+    attempt that yields text deltas, then the ``Completion``) and gets retried ``complete``
+    and ``stream`` under one policy."""
+
+    policy: RetryPolicy
+    classify: Classifier
+
+    def _events(
+        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        raise NotImplementedError
+
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+        """The whole answer; a failed or cut-off attempt is retried from the start."""
+        with chat_errors():
+            attempt = lambda: collect(self._events(messages, max_tokens, temperature))  # noqa: E731
+            return await with_retries(attempt, self.classify, self.policy)
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """The answer as it comes; retried until its first token, final after that."""
+        with chat_errors():
+            opened = retried_stream(lambda: self._events(messages, max_tokens, temperature), self.classify, self.policy)
+            async for event in opened:
+                yield event

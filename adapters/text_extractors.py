@@ -86,17 +86,11 @@ class _TextCollector(HTMLParser):
         return text
 
 
-class HtmlExtractor:
-    """HTML as its visible text: scripts and styles dropped, blocks on their own lines."""
+class HtmlExtractor(PlainTextExtractor):
+    """HTML as its visible text: scripts and styles dropped, blocks on their own lines.
+    Sniffing and checking are plain text's: HTML is UTF-8 text too."""
 
     extensions = (".html", ".htm")
-
-    def sniff(self, head: bytes) -> bool:
-        return looks_like_text(head)
-
-    def check(self, path: str) -> None:
-        for _ in decoded_blocks(path):
-            pass
 
     def extract(self, path: str) -> Iterator[str]:
         collector = _TextCollector()
