@@ -135,7 +135,7 @@ async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedde
 
 async def evaluate(args: argparse.Namespace) -> None:
     overrides = dict(item.split("=", 1) for item in args.set)
-    settings = Settings.load(environ={}, chunker=args.chunker, **overrides)
+    settings = Settings.load(environ={}, chunker=args.chunker, **overrides)  # None keeps the default
     corpus = read_jsonl(args.data / "corpus.jsonl")
     queries = {row["_id"]: row["text"] for row in read_jsonl(args.data / "queries.jsonl")}
     qrels = read_qrels(args.data / "qrels" / f"{args.split}.tsv")
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--split", default="test")
     parser.add_argument("--retrievers", default="dense,bm25,hybrid")
-    parser.add_argument("--chunker", default="sentence")
+    parser.add_argument("--chunker", default=None, help="default: the configured chunker")
     parser.add_argument("--depth", type=int, default=1000, help="chunks retrieved per query")
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N queries")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting")

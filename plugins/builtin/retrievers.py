@@ -339,7 +339,7 @@ def build_hybrid(context: RetrieverContext) -> HybridRetriever:
     return HybridRetriever(
         (build_dense(context, chunks), build_bm25(context, chunks)),
         depth=int(config.get("hybrid_depth", 100)),
-        rrf_k=int(config.get("hybrid_rrf_k", 60)),
+        rrf_k=int(config.get("hybrid_rrf_k", 20)),
         weights=weights,
     )
 
