@@ -121,7 +121,7 @@ class ConversationService:
         the model is called or a stream starts.
         """
         if not user_id.strip():
-            raise InvalidRequest("user_id must not be empty")
+            raise InvalidRequest("a user is required: send user_id, or use an API key")
         documents = await self._documents_for_new(user_id, mode, document_ids)
         now = self.clock()
         conversation = Conversation(

@@ -25,8 +25,8 @@ from botgpt.domain.model import (
 
 @attrs.define
 class CreateConversationIn:
-    user_id: str
     message: str
+    user_id: str | None = None
     mode: Mode = Mode.OPEN_CHAT
     document_ids: list[str] | None = None
     stream: bool = False

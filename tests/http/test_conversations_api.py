@@ -133,7 +133,7 @@ async def test_other_users_get_404_on_every_method(client: Client) -> None:
         ({"user_id": "alice", "message": "hi", "mode": "rag_mode"}, 422, "invalid_request"),
         ({"user_id": "alice", "message": "hi", "document_ids": ["0" * 32]}, 422, "invalid_request"),
         ({"user_id": "", "message": "hi"}, 422, "invalid_request"),
-        ({"message": "hi"}, 422, "validation_error"),
+        ({"message": "hi"}, 422, "invalid_request"),
     ],
 )
 async def test_bad_create_bodies_write_nothing(

@@ -27,7 +27,7 @@ async def key_for(container: Container, user: str, **limits: Any) -> dict[str, s
 
 
 async def owned_resources(client: Client, auth: dict[str, str]) -> tuple[str, str]:
-    conversation = await (await client.post(API, json={"user_id": "", "message": "hello"}, headers=auth)).get_json()
+    conversation = await (await client.post(API, json={"message": "hello"}, headers=auth)).get_json()
     files = {"file": FileStorage(io.BytesIO(TEXT), filename="light.txt")}
     upload = await client.post(DOCS, files=files, headers=auth)
     document_id = (await upload.get_json())["id"]
@@ -66,7 +66,7 @@ async def test_the_seed_user_id_must_match_the_key(client: Client, container: Co
     auth = await key_for(container, "alice")
     created = await client.post(API, json={"user_id": "alice", "message": "hi"}, headers=auth)
     assert created.status_code == 201 and (await created.get_json())["conversation"]["user_id"] == "alice"
-    implicit = await client.post(API, json={"user_id": "", "message": "hi"}, headers=auth)
+    implicit = await client.post(API, json={"message": "hi"}, headers=auth)
     assert (await implicit.get_json())["conversation"]["user_id"] == "alice"
     forged = await client.post(API, json={"user_id": "bob", "message": "hi"}, headers=auth)
     assert forged.status_code == 403 and (await forged.get_json())["error"]["code"] == "forbidden"
@@ -123,19 +123,19 @@ async def test_requests_per_minute_limit(client: Client, container: Container) -
 
 async def test_tokens_per_day_limit_blocks_model_calls_only(client: Client, container: Container) -> None:
     auth = await key_for(container, "alice", tokens_per_day=5)
-    first = await client.post(API, json={"user_id": "", "message": "one two three four five six"}, headers=auth)
+    first = await client.post(API, json={"message": "one two three four five six"}, headers=auth)
     assert first.status_code == 201
-    second = await client.post(API, json={"user_id": "", "message": "again"}, headers=auth)
+    second = await client.post(API, json={"message": "again"}, headers=auth)
     assert second.status_code == 429 and int(second.headers["Retry-After"]) > 0
     assert (await client.get(API, headers=auth)).status_code == 200
 
 
 async def test_usage_totals_per_user_and_conversation(client: Client, container: Container) -> None:
     auth = await key_for(container, "alice")
-    first = await (await client.post(API, json={"user_id": "", "message": "one two"}, headers=auth)).get_json()
+    first = await (await client.post(API, json={"message": "one two"}, headers=auth)).get_json()
     cid = first["conversation_id"]
     second = await (await client.post(f"{API}/{cid}/messages", json={"message": "three"}, headers=auth)).get_json()
-    other = await (await client.post(API, json={"user_id": "", "message": "solo"}, headers=auth)).get_json()
+    other = await (await client.post(API, json={"message": "solo"}, headers=auth)).get_json()
     answers = [first["assistant_message"], second["assistant_message"], other["assistant_message"]]
 
     usage = await (await client.get("/api/v1/usage", headers=auth)).get_json()
