@@ -8,7 +8,7 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from botgpt.adapters.mongo_stores import Database, ensure_indexes
+from botgpt.adapters.mongo_schema import Database, ensure_indexes
 
 
 @asynccontextmanager

@@ -29,7 +29,7 @@ from _support import median, percentile, seed_conversations
 from botgpt.adapters.gemini import GeminiEmbedder, make_client
 from botgpt.adapters.groq_chat import GroqChatModel
 from botgpt.adapters.mongo_client import open_mongo_database
-from botgpt.adapters.mongo_stores import MongoConversationStore
+from botgpt.adapters.mongo_conversations import MongoConversationStore
 from botgpt.adapters.resilience import RetryPolicy
 from botgpt.adapters.sqlite_store import open_sqlite_store
 from botgpt.domain.model import ChatMessage, Role

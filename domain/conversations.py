@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import attrs
 
+from botgpt.domain.clock import utc_now
 from botgpt.domain.context import MIN_MESSAGE_COST, ContextBudget, message_cost, newest_that_fit
 from botgpt.domain.cursors import decode_cursor, encode_cursor
 from botgpt.domain.errors import (
@@ -52,26 +52,6 @@ GROUNDING_OVERHEAD_TOKENS = 48
 TITLE_PROMPT = (
     "Write a title of at most six words for a chat that starts with the user's message. Reply with the title only."
 )
-
-
-class UtcClock:
-    """Now, in UTC, to the millisecond (the precision every store, MongoDB included, keeps),
-    and strictly increasing within the process: things created in the same millisecond
-    still sort in the order they were created."""
-
-    def __init__(self) -> None:
-        self._last = datetime.min.replace(tzinfo=UTC)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        now = datetime.now(UTC)
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-        with self._lock:
-            self._last = max(now, self._last + timedelta(milliseconds=1))
-            return self._last
-
-
-utc_now = UtcClock()
 
 
 @attrs.frozen

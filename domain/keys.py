@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -43,6 +43,11 @@ class KeyService:
 
     store: KeyStore
     clock: Callable[[], datetime]
+    # Whether keys exist is asked on every request; the answer is kept this long. A key
+    # created by another process is enforced within that time; revocation is immediate,
+    # because each key itself is looked up on every request.
+    mode_cache: timedelta = timedelta(seconds=2)
+    _mode: tuple[datetime, bool] | None = attrs.field(default=None, init=False)
 
     async def create(
         self, user_id: str, requests_per_minute: int | None = None, tokens_per_day: int | None = None
@@ -58,6 +63,7 @@ class KeyService:
             tokens_per_day=tokens_per_day or None,
         )  # fmt: skip
         await self.store.add_key(key)
+        self._mode = None
         return NewKey(key, secret)
 
     async def list_keys(self) -> list[ApiKey]:
@@ -69,6 +75,7 @@ class KeyService:
         for key in await self.store.list_keys():
             if key_id_or_prefix in (key.id, key.prefix) and key.active:
                 await self.store.revoke_key(key.id, self.clock())
+                self._mode = None
                 return attrs.evolve(key, revoked_at=self.clock())
         raise NotFound("no active key with that id or prefix")
 
@@ -82,4 +89,9 @@ class KeyService:
 
     async def keys_required(self) -> bool:
         """Keys are required as soon as one active key exists."""
-        return await self.store.has_active_keys()
+        now = self.clock()
+        if self._mode is not None and self._mode[0] > now:
+            return self._mode[1]
+        required = await self.store.has_active_keys()
+        self._mode = (now + self.mode_cache, required)
+        return required

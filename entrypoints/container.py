@@ -10,12 +10,15 @@ from botgpt.adapters.file_blobs import FileBlobStorage
 from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.adapters.memory_keys import MemoryKeyStore, MemoryUsageStore
 from botgpt.adapters.memory_store import MemoryConversationStore
-from botgpt.adapters.mongo_stores import MongoConversationStore, MongoDocumentStore, MongoKeyStore, MongoUsageStore
+from botgpt.adapters.mongo_conversations import MongoConversationStore
+from botgpt.adapters.mongo_documents import MongoDocumentStore
+from botgpt.adapters.mongo_keys import MongoKeyStore, MongoUsageStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.adapters.sqlite_keys import SqliteKeyStore, SqliteUsageStore
 from botgpt.adapters.sqlite_store import SqliteConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
-from botgpt.domain.conversations import ConversationService, utc_now
+from botgpt.domain.clock import utc_now
+from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.ingestion import IngestionWorker
 from botgpt.domain.keys import KeyService

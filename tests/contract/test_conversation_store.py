@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from botgpt.adapters.memory_store import MemoryConversationStore
-from botgpt.adapters.mongo_stores import MongoConversationStore
+from botgpt.adapters.mongo_conversations import MongoConversationStore
 from botgpt.adapters.sqlite_db import MIGRATIONS
 from botgpt.adapters.sqlite_store import SqliteConversationStore, open_sqlite_store
 from botgpt.domain.errors import ConversationNotFound

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from botgpt.adapters.memory_documents import MemoryDocumentStore
-from botgpt.adapters.mongo_stores import MongoDocumentStore
+from botgpt.adapters.mongo_documents import MongoDocumentStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.domain.chunking import chunk_id
 from botgpt.domain.ids import new_id

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from botgpt.adapters.memory_keys import MemoryKeyStore, MemoryUsageStore
-from botgpt.adapters.mongo_stores import MongoKeyStore, MongoUsageStore
+from botgpt.adapters.mongo_keys import MongoKeyStore, MongoUsageStore
 from botgpt.adapters.sqlite_keys import SqliteKeyStore, SqliteUsageStore
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import ApiKey, UsageTotals

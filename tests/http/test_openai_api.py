@@ -68,9 +68,7 @@ async def test_attaching_a_conversation_stores_the_turn(
 ) -> None:
     auth = {"Authorization": f"Bearer {secret}"}
     async with httpx.AsyncClient(base_url=live_server, headers=auth) as http:
-        cid = (await http.post("/api/v1/conversations", json={"message": "hi"})).json()[
-            "conversation_id"
-        ]
+        cid = (await http.post("/api/v1/conversations", json={"message": "hi"})).json()["conversation_id"]
         completion = await client.chat.completions.create(
             model="botgpt",
             messages=[{"role": "user", "content": "and then?"}],
@@ -105,9 +103,7 @@ async def test_errors_surface_as_sdk_exceptions(
     keys: KeyService = await provided(container.keys)
     bob = (await keys.create("bob")).secret
     async with httpx.AsyncClient(base_url=live_server, headers={"Authorization": f"Bearer {bob}"}) as http:
-        bobs = (await http.post("/api/v1/conversations", json={"message": "mine"})).json()[
-            "conversation_id"
-        ]
+        bobs = (await http.post("/api/v1/conversations", json={"message": "mine"})).json()["conversation_id"]
     with pytest.raises(openai.NotFoundError):
         await client.chat.completions.create(
             model="botgpt",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from botgpt.adapters.memory_keys import MemoryKeyStore, MemoryUsageStore
@@ -63,3 +65,14 @@ async def test_limits(keys: KeyService) -> None:
         await usage.admit(fresh, spends_tokens=True)
     await usage.admit(fresh, spends_tokens=False)  # reading is still allowed
     assert (await usage.totals("alice")).total_tokens == 20
+
+
+async def test_a_key_made_elsewhere_is_enforced_within_the_cache_time() -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    store = MemoryKeyStore()
+    server, cli = KeyService(store, lambda: now[0]), KeyService(store, lambda: now[0])
+    assert not await server.keys_required()
+    await cli.create("alice")
+    assert not await server.keys_required()  # the server's answer is still cached
+    now[0] += server.mode_cache + timedelta(milliseconds=1)
+    assert await server.keys_required()

@@ -1,0 +1,162 @@
+"""Conversations and messages in MongoDB."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+
+from botgpt.adapters.mongo_schema import Database
+from botgpt.domain.errors import ConversationNotFound
+from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role
+
+
+def _conversation_doc(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "_id": conversation.id,
+        "user_id": conversation.user_id,
+        "title": conversation.title,
+        "mode": conversation.mode.value,
+        "document_ids": list(conversation.document_ids),
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "message_count": conversation.message_count,
+        "total_tokens": conversation.total_tokens,
+        "prompt_tokens": conversation.prompt_tokens,
+        "completion_tokens": conversation.completion_tokens,
+    }
+
+
+def _conversation(doc: Mapping[str, Any]) -> Conversation:
+    return Conversation(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        title=doc["title"],
+        mode=Mode(doc["mode"]),
+        document_ids=tuple(doc["document_ids"]),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        message_count=doc["message_count"],
+        total_tokens=doc["total_tokens"],
+        prompt_tokens=doc.get("prompt_tokens", 0),
+        completion_tokens=doc.get("completion_tokens", 0),
+    )
+
+
+def _message_doc(message: Message, seq: int) -> dict[str, Any]:
+    return {
+        "_id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": seq,
+        "role": message.role.value,
+        "content": message.content,
+        "created_at": message.created_at,
+        "tokens": message.tokens,
+        "model": message.model,
+        "prompt_tokens": message.prompt_tokens,
+        "completion_tokens": message.completion_tokens,
+        "citations": [attrs.asdict(citation) for citation in message.citations],
+    }
+
+
+def _message(doc: Mapping[str, Any]) -> Message:
+    return Message(
+        id=doc["_id"],
+        conversation_id=doc["conversation_id"],
+        role=Role(doc["role"]),
+        content=doc["content"],
+        created_at=doc["created_at"],
+        tokens=doc["tokens"],
+        model=doc["model"],
+        prompt_tokens=doc["prompt_tokens"],
+        completion_tokens=doc["completion_tokens"],
+        citations=tuple(Citation(**item) for item in doc.get("citations", [])),
+    )
+
+
+class MongoConversationStore:
+    """Conversations and messages in MongoDB.
+
+    A message's ``seq`` comes from atomically incrementing its conversation's ``next_seq``,
+    so concurrent turns never collide and order is insertion order.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._conversations = database["conversations"]
+        self._messages = database["messages"]
+        self._database = database
+
+    async def add_conversation(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+        await self._conversations.insert_one({**_conversation_doc(conversation), "next_seq": len(messages)})
+        if messages:
+            await self._messages.insert_many([_message_doc(m, seq) for seq, m in enumerate(messages)])
+
+    async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+        before = await self._conversations.find_one_and_update(
+            {"_id": conversation.id},
+            {
+                "$inc": {
+                    "message_count": len(messages),
+                    "total_tokens": sum(m.tokens for m in messages),
+                    "prompt_tokens": sum(m.prompt_tokens for m in messages),
+                    "completion_tokens": sum(m.completion_tokens for m in messages),
+                    "next_seq": len(messages),
+                },
+                "$set": {"updated_at": conversation.updated_at},
+            },
+            return_document=ReturnDocument.BEFORE,
+        )
+        if before is None:
+            raise ConversationNotFound("conversation not found")
+        first = before["next_seq"]
+        await self._messages.insert_many([_message_doc(m, first + n) for n, m in enumerate(messages)])
+
+    async def get_conversation(self, user_id: str | None, conversation_id: str) -> Conversation | None:
+        query: dict[str, Any] = {"_id": conversation_id}
+        if user_id is not None:
+            query["user_id"] = user_id
+        doc = await self._conversations.find_one(query)
+        return None if doc is None else _conversation(doc)
+
+    async def rename_conversation(self, conversation_id: str, title: str) -> bool:
+        result = await self._conversations.update_one({"_id": conversation_id}, {"$set": {"title": title}})
+        return bool(result.matched_count)
+
+    async def delete_conversation(self, conversation_id: str) -> bool:
+        result = await self._conversations.delete_one({"_id": conversation_id})
+        await self._messages.delete_many({"conversation_id": conversation_id})
+        return bool(result.deleted_count)
+
+    async def list_conversations(
+        self, user_id: str, limit: int, offset: int = 0, after: ListPosition | None = None
+    ) -> list[Conversation]:
+        query: dict[str, Any] = {"user_id": user_id}
+        if after is not None:
+            query["$or"] = [
+                {"updated_at": {"$lt": after.updated_at}},
+                {"updated_at": after.updated_at, "_id": {"$lt": after.id}},
+            ]
+        cursor = (
+            self._conversations.find(query)
+            .sort([("updated_at", DESCENDING), ("_id", DESCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        return [_conversation(doc) async for doc in cursor]
+
+    async def count_conversations(self, user_id: str) -> int:
+        return int(await self._conversations.count_documents({"user_id": user_id}))
+
+    async def list_messages(self, conversation_id: str) -> list[Message]:
+        cursor = self._messages.find({"conversation_id": conversation_id}).sort("seq", ASCENDING)
+        return [_message(doc) async for doc in cursor]
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
+        cursor = self._messages.find({"conversation_id": conversation_id}).sort("seq", DESCENDING).limit(limit)
+        newest_first = [_message(doc) async for doc in cursor]
+        return newest_first[::-1]
+
+    async def ping(self) -> None:
+        await self._database.command("ping")

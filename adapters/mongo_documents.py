@@ -1,0 +1,180 @@
+"""Documents, chunks and ingestion jobs in MongoDB."""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bson import Binary
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+
+from botgpt.adapters.mongo_schema import Database
+from botgpt.domain.model import Chunk, Document, DocumentStatus, IngestionJob
+
+
+def _document_doc(document: Document) -> dict[str, Any]:
+    return {
+        "_id": document.id,
+        "user_id": document.user_id,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "size_bytes": document.size_bytes,
+        "sha256": document.sha256,
+        "status": document.status.value,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+        "chunks_total": document.chunks_total,
+        "chunks_embedded": document.chunks_embedded,
+        "error": document.error,
+        "embedder": document.embedder,
+    }
+
+
+def _document(doc: Mapping[str, Any]) -> Document:
+    return Document(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        filename=doc["filename"],
+        content_type=doc["content_type"],
+        size_bytes=doc["size_bytes"],
+        sha256=doc["sha256"],
+        status=DocumentStatus(doc["status"]),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        chunks_total=doc["chunks_total"],
+        chunks_embedded=doc["chunks_embedded"],
+        error=doc["error"],
+        embedder=doc["embedder"],
+    )
+
+
+def _chunk(doc: Mapping[str, Any]) -> Chunk:
+    vector = array.array("f")
+    vector.frombytes(bytes(doc["vector"]))
+    return Chunk(
+        id=doc["chunk_id"],
+        document_id=doc["document_id"],
+        ordinal=doc["ordinal"],
+        start=doc["start"],
+        end=doc["end"],
+        text=doc["text"],
+        vector=vector,
+    )
+
+
+class MongoDocumentStore:
+    """Documents, chunks (float32 BinData vectors) and ingestion jobs in MongoDB.
+
+    Jobs are claimed with one ``find_one_and_update``, atomic across processes and hosts.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._documents = database["documents"]
+        self._chunks = database["chunks"]
+        self._jobs = database["ingestion_jobs"]
+
+    async def add_document(self, document: Document) -> None:
+        await self._documents.insert_one(_document_doc(document))
+        job = {"_id": document.id, "worker": None, "lease_until": None, "attempts": 0}
+        await self._jobs.insert_one({**job, "created_at": document.created_at})
+
+    async def get_document(self, user_id: str | None, document_id: str) -> Document | None:
+        query: dict[str, Any] = {"_id": document_id}
+        if user_id is not None:
+            query["user_id"] = user_id
+        doc = await self._documents.find_one(query)
+        return None if doc is None else _document(doc)
+
+    async def find_by_hash(self, user_id: str, sha256: str) -> Document | None:
+        doc = await self._documents.find_one({"user_id": user_id, "sha256": sha256})
+        return None if doc is None else _document(doc)
+
+    async def list_documents(self, user_id: str, limit: int, offset: int) -> list[Document]:
+        cursor = (
+            self._documents.find({"user_id": user_id})
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        return [_document(doc) async for doc in cursor]
+
+    async def count_documents(self, user_id: str) -> int:
+        return int(await self._documents.count_documents({"user_id": user_id}))
+
+    async def update_document(self, document: Document) -> None:
+        fields = _document_doc(document)
+        changes = {key: fields[key] for key in ("status", "updated_at", "chunks_total", "chunks_embedded", "error")}
+        await self._documents.update_one({"_id": document.id}, {"$set": {**changes, "embedder": document.embedder}})
+
+    async def delete_document(self, document_id: str) -> bool:
+        await self._jobs.delete_one({"_id": document_id})
+        await self._chunks.delete_many({"document_id": document_id})
+        result = await self._documents.delete_one({"_id": document_id})
+        return bool(result.deleted_count)
+
+    async def claim_job(self, worker: str, now: datetime, lease_until: datetime) -> IngestionJob | None:
+        doc = await self._jobs.find_one_and_update(
+            {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+            {"$set": {"worker": worker, "lease_until": lease_until}, "$inc": {"attempts": 1}},
+            sort=[("created_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return IngestionJob(document_id=doc["_id"], worker=worker, lease_until=lease_until, attempts=doc["attempts"])
+
+    async def renew_lease(self, job: IngestionJob, lease_until: datetime) -> bool:
+        result = await self._jobs.update_one(
+            {"_id": job.document_id, "worker": job.worker}, {"$set": {"lease_until": lease_until}}
+        )
+        return bool(result.matched_count)
+
+    async def finish_job(self, job: IngestionJob) -> None:
+        await self._jobs.delete_one({"_id": job.document_id, "worker": job.worker})
+
+    async def stored_chunk_count(self, document_id: str) -> int:
+        return int(await self._chunks.count_documents({"document_id": document_id}))
+
+    async def add_chunks(self, document: Document, chunks: Sequence[Chunk], embedder: str) -> None:
+        # Upserts keyed by (document, ordinal): a resumed batch overwrites, never duplicates.
+        # One call per chunk rather than bulk_write: mongomock's bulk API lags PyMongo's, and
+        # ingestion is bound by the embedder (tens of chunks a second), not by these writes.
+        for chunk in chunks:
+            await self._chunks.replace_one(
+                {"document_id": chunk.document_id, "ordinal": chunk.ordinal},
+                {
+                    "document_id": chunk.document_id,
+                    "ordinal": chunk.ordinal,
+                    "chunk_id": chunk.id,
+                    "start": chunk.start,
+                    "end": chunk.end,
+                    "text": chunk.text,
+                    "embedder": embedder,
+                    "dimension": len(chunk.vector),
+                    "vector": Binary(chunk.vector.tobytes()),
+                },
+                upsert=True,
+            )
+        await self._documents.update_one(
+            {"_id": document.id},
+            {
+                "$set": {
+                    "chunks_embedded": document.chunks_embedded,
+                    "updated_at": document.updated_at,
+                    "embedder": embedder,
+                }
+            },
+        )
+
+    async def clear_chunks(self, document_id: str) -> None:
+        await self._chunks.delete_many({"document_id": document_id})
+
+    async def chunks_of(self, document_id: str) -> list[Chunk]:
+        cursor = self._chunks.find({"document_id": document_id}).sort("ordinal", ASCENDING)
+        return [_chunk(doc) async for doc in cursor]
+
+    async def chunk_embedder(self, document_id: str) -> str | None:
+        doc = await self._chunks.find_one({"document_id": document_id}, {"embedder": 1})
+        return None if doc is None else str(doc["embedder"])

@@ -1,0 +1,44 @@
+"""MongoDB schema: collections and their indexes. The driver is used only in ``adapters/mongo_*.py``,
+so the move from motor to PyMongo's async API touches nothing else.
+
+Collections: ``conversations``, ``messages``, ``documents``, ``chunks``, ``ingestion_jobs``,
+``api_keys``, ``usage_daily``, ``request_counts``. Ids are botgpt's own (``_id`` never leaves
+these modules). Vectors are float32 BinData. Every listing is an indexed sort and every
+multi-document read streams its cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+Database = Any  # motor's AsyncIOMotorDatabase (untyped)
+
+INDEXES: Mapping[str, list[IndexModel]] = {
+    "conversations": [IndexModel([("user_id", ASCENDING), ("updated_at", DESCENDING), ("_id", DESCENDING)])],
+    "messages": [IndexModel([("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True)],
+    "documents": [
+        IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("user_id", ASCENDING), ("sha256", ASCENDING)], unique=True),
+    ],
+    "chunks": [IndexModel([("document_id", ASCENDING), ("ordinal", ASCENDING)], unique=True)],
+    "ingestion_jobs": [IndexModel([("lease_until", ASCENDING), ("created_at", ASCENDING)])],
+    "api_keys": [IndexModel([("prefix", ASCENDING)], unique=True), IndexModel([("revoked_at", ASCENDING)])],
+    "usage_daily": [
+        IndexModel([("user_id", ASCENDING), ("key_id", ASCENDING), ("day", ASCENDING)], unique=True),
+        IndexModel([("key_id", ASCENDING), ("day", ASCENDING)]),
+    ],
+    # Minute buckets expire by themselves ten minutes after they start.
+    "request_counts": [
+        IndexModel([("key_id", ASCENDING), ("minute", ASCENDING)], unique=True),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0),
+    ],
+}
+
+
+async def ensure_indexes(database: Database) -> None:
+    """Create the indexes every query here relies on (idempotent)."""
+    for collection, indexes in INDEXES.items():
+        await database[collection].create_indexes(indexes)
