@@ -108,14 +108,15 @@ class LlamaCppChatModel:
         if self._llama is None:
             raise ModelUnavailable("the model is not loaded yet", retry_after=1.0)
         payload = [{"role": m.role.value, "content": m.content} for m in messages]
-        response = await self._run(lambda: self._generate(payload, max_tokens, temperature))
+        llama = self._llama  # the worker thread keeps its model even if close() runs meanwhile
+        response = await self._run(lambda: self._generate(llama, payload, max_tokens, temperature))
         return self._completion(response)
 
-    def _generate(self, payload: list[dict[str, str]], max_tokens: int, temperature: float) -> Any:
+    def _generate(self, llama: Any, payload: list[dict[str, str]], max_tokens: int, temperature: float) -> Any:
         if not self._settings.prefix_cache:
-            self._llama.reset()
+            llama.reset()
         try:
-            return self._llama.create_chat_completion(
+            return llama.create_chat_completion(
                 payload, max_tokens=max_tokens, temperature=temperature, repeat_penalty=self._settings.repeat_penalty
             )
         except Exception as error:
@@ -134,8 +135,9 @@ class LlamaCppChatModel:
         def emit(item: object) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
+        llama = self._llama  # the worker thread keeps its model even if close() runs meanwhile
         usage = loop.run_in_executor(
-            self._thread, lambda: self._generate_stream(payload, max_tokens, temperature, stop, emit)
+            self._thread, lambda: self._generate_stream(llama, payload, max_tokens, temperature, stop, emit)
         )
         parts: list[str] = []
         try:
@@ -151,6 +153,7 @@ class LlamaCppChatModel:
 
     def _generate_stream(
         self,
+        llama: Any,
         payload: list[dict[str, str]],
         max_tokens: int,
         temperature: float,
@@ -158,10 +161,10 @@ class LlamaCppChatModel:
         emit: Callable[[object], None],
     ) -> tuple[int, int]:
         if not self._settings.prefix_cache:
-            self._llama.reset()
+            llama.reset()
         generated, finish = 0, None
         try:
-            chunks = self._llama.create_chat_completion(
+            chunks = llama.create_chat_completion(
                 payload,
                 max_tokens=max_tokens,
                 temperature=temperature,
@@ -185,7 +188,7 @@ class LlamaCppChatModel:
         # llama.cpp has evaluated the prompt and the generated tokens, except the last one when
         # generation stopped at max_tokens.
         unevaluated = 1 if finish == "length" else 0
-        return max(0, self._llama.n_tokens - generated + unevaluated), generated
+        return max(0, llama.n_tokens - generated + unevaluated), generated
 
     def _completion(self, response: dict[str, Any]) -> Completion:
         usage = response.get("usage", {})

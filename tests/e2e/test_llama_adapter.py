@@ -8,7 +8,7 @@ import pytest
 
 from botgpt.adapters.llamacpp_chat import LlamaCppChatModel, LlamaSettings, bundled_smollm2_path
 from botgpt.domain.errors import MessageTooLarge, ModelUnavailable
-from botgpt.domain.model import ChatMessage, Role
+from botgpt.domain.model import ChatMessage, Completion, Role
 
 pytestmark = pytest.mark.model
 
@@ -50,3 +50,30 @@ async def test_unloaded_model_is_unavailable() -> None:
     with pytest.raises(ModelUnavailable):
         await model.complete(PROMPT, max_tokens=4, temperature=0.0)
     await model.close()
+
+
+async def test_an_abandoned_stream_stops_and_the_model_closes_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    import gc
+
+    model = LlamaCppChatModel(LlamaSettings(model_path=bundled_smollm2_path(), n_ctx=512))
+    await model.load()
+    stream = model.stream(PROMPT, max_tokens=200, temperature=0.0)
+    assert isinstance(await anext(stream), str)
+    await stream.aclose()  # the client went away after one token
+    again = await model.complete(PROMPT, max_tokens=4, temperature=0.0)  # the model is free again
+    assert again.text
+    abandoned = model.stream(PROMPT, max_tokens=200, temperature=0.0)
+    await anext(abandoned)
+    await abandoned.aclose()
+    await model.close()  # while the abandoned generation may still be winding down
+    gc.collect()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+async def test_streamed_usage_matches_the_whole_answer(model: LlamaCppChatModel) -> None:
+    whole = await model.complete(PROMPT, max_tokens=12, temperature=0.0)
+    events = [event async for event in model.stream(PROMPT, max_tokens=12, temperature=0.0)]
+    streamed = events[-1]
+    assert isinstance(streamed, Completion)
+    assert "".join(e for e in events if isinstance(e, str)).strip() == streamed.text == whole.text
+    assert (streamed.prompt_tokens, streamed.completion_tokens) == (whole.prompt_tokens, whole.completion_tokens)
