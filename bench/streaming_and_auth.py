@@ -120,11 +120,13 @@ def auth(runs: int, seconds: int) -> None:
         try:
             open_rates = [run_wrk_with(f"{base}&user_id=bench", seconds, None) for _ in range(runs)]
             secret = create_key(data_dir)
+            time.sleep(2.5)  # servers re-check whether keys exist every 2 s
             assert httpx.get(base).status_code == 401
             keyed = [run_wrk_with(base, seconds, f"Authorization: Bearer {secret}") for _ in range(runs)]
         finally:
             server.terminate()
             server.wait(timeout=30)
+    print(f"open runs: {[round(r) for r in open_rates]}; keyed runs: {[round(r) for r in keyed]}")
     print(
         f"GET list, 2 workers: open mode median {median(open_rates):.0f} req/s, with a bearer key "
         f"median {median(keyed):.0f} req/s ({median(keyed) / median(open_rates):.0%}) over {runs} runs"

@@ -6,10 +6,19 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 
+def wall_now() -> datetime:
+    """Now, in UTC: for expiries and rate windows, which must follow real time."""
+    return datetime.now(UTC)
+
+
 class UtcClock:
     """Now, in UTC, to the millisecond (the precision every store, MongoDB included, keeps),
     and strictly increasing within the process: things created in the same millisecond
-    still sort in the order they were created."""
+    still sort in the order they were created.
+
+    Each reading moves at least a millisecond, so it may run ahead of real time under more
+    than a thousand readings a second: use it for stored timestamps, ``wall_now`` for time
+    windows."""
 
     def __init__(self) -> None:
         self._last = datetime.min.replace(tzinfo=UTC)

@@ -17,7 +17,7 @@ from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.adapters.sqlite_keys import SqliteKeyStore, SqliteUsageStore
 from botgpt.adapters.sqlite_store import SqliteConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
-from botgpt.domain.clock import utc_now
+from botgpt.domain.clock import utc_now, wall_now
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.ingestion import IngestionWorker
@@ -37,7 +37,8 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
     config = providers.Callable(lambda settings: settings.as_dict(), settings)
-    clock = providers.Object(utc_now)
+    clock = providers.Object(utc_now)  # orders stored timestamps
+    wall_clock = providers.Object(wall_now)  # follows real time, for expiries and rate windows
 
     plugins = providers.Singleton(plugin_manager)
     token_counter = providers.Singleton(TiktokenCounter, encoding=settings.provided.token_encoding)
@@ -117,8 +118,8 @@ class Container(containers.DeclarativeContainer):
         mongo=providers.Singleton(MongoUsageStore, mongo),
         memory=providers.Singleton(MemoryUsageStore),
     )
-    keys = providers.Singleton(KeyService, store=key_store, clock=clock)
-    usage = providers.Singleton(UsageService, store=usage_store, clock=clock)
+    keys = providers.Singleton(KeyService, store=key_store, clock=wall_clock)
+    usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock)
     identity = providers.Singleton(KeyOrSeedIdentity)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -45,3 +46,13 @@ def test_cursor_round_trips(moment: datetime, identifier: str) -> None:
 def test_foreign_cursors_are_invalid_requests(garbage: str) -> None:
     with pytest.raises(InvalidRequest):
         decode_cursor(garbage)
+
+
+def test_the_ordering_clock_is_strictly_increasing_and_the_wall_clock_is_real() -> None:
+    from botgpt.domain.clock import UtcClock, wall_now
+
+    clock = UtcClock()
+    readings = [clock() for _ in range(50)]
+    assert all(a < b for a, b in itertools.pairwise(readings))
+    assert all(r.microsecond % 1000 == 0 for r in readings)
+    assert abs((wall_now() - datetime.now(UTC)).total_seconds()) < 1
