@@ -65,16 +65,8 @@ class GeminiChatModel(RemoteChatModel):
     """A ``ChatModel`` on Gemini, streamed so a cut-off answer is detected."""
 
     def __init__(self, client: Any, model: str, context_window: int, policy: RetryPolicy) -> None:
-        self._client, self._model = client, model
-        self._context_window, self.policy, self.classify = context_window, policy, classify
-
-    @property
-    def name(self) -> str:
-        return self._model
-
-    @property
-    def context_window(self) -> int:
-        return self._context_window
+        super().__init__(model, context_window, policy, classify)
+        self._client = client
 
     async def _events(
         self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float

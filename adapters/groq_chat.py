@@ -43,19 +43,8 @@ class GroqChatModel(RemoteChatModel):
     """
 
     def __init__(self, api_key: str, model: str, context_window: int, policy: RetryPolicy, client: Any = None) -> None:
-        self._model = model
-        self._context_window = context_window
-        self.policy = policy
-        self.classify = classify
+        super().__init__(model, context_window, policy, classify)
         self._client = client or groq.AsyncGroq(api_key=api_key, max_retries=0, timeout=policy.timeout_seconds)
-
-    @property
-    def name(self) -> str:
-        return self._model
-
-    @property
-    def context_window(self) -> int:
-        return self._context_window
 
     async def _events(
         self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float

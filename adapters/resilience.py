@@ -159,8 +159,17 @@ class RemoteChatModel:
     attempt that yields text deltas, then the ``Completion``) and gets retried ``complete``
     and ``stream`` under one policy."""
 
-    policy: RetryPolicy
-    classify: Classifier
+    def __init__(self, model: str, context_window: int, policy: RetryPolicy, classify: Classifier) -> None:
+        self._model, self._context_window = model, context_window
+        self.policy, self.classify = policy, classify
+
+    @property
+    def name(self) -> str:
+        return self._model
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
 
     def _events(
         self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
