@@ -43,11 +43,6 @@ class FileBlobStorage:
             raise
         return size
 
-    async def read(self, key: str, block_size: int = 1 << 16) -> AsyncIterator[bytes]:
-        with self._path(key).open("rb") as handle:
-            while block := await asyncio.to_thread(handle.read, block_size):
-                yield block
-
     async def local_path(self, key: str) -> str:
         path = self._path(key)
         if not path.exists():

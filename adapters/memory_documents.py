@@ -106,6 +106,3 @@ class MemoryDocumentStore:
 
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         return [chunk for _, chunk in sorted(self._chunks.get(document_id, {}).items())]
-
-    async def chunk_embedder(self, document_id: str) -> str | None:
-        return self._embedders.get(document_id) if self._chunks.get(document_id) else None

@@ -174,7 +174,3 @@ class MongoDocumentStore:
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         cursor = self._chunks.find({"document_id": document_id}).sort("ordinal", ASCENDING)
         return [_chunk(doc) async for doc in cursor]
-
-    async def chunk_embedder(self, document_id: str) -> str | None:
-        doc = await self._chunks.find_one({"document_id": document_id}, {"embedder": 1})
-        return None if doc is None else str(doc["embedder"])

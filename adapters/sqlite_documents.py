@@ -204,8 +204,3 @@ class SqliteDocumentStore:
         )
         rows = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchall())
         return [_chunk(row) for row in rows]
-
-    async def chunk_embedder(self, document_id: str) -> str | None:
-        sql = "SELECT embedder FROM chunks WHERE document_id = ? LIMIT 1"
-        row = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchone())
-        return None if row is None else str(row[0])

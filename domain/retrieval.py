@@ -28,12 +28,18 @@ class RetrievalService:
         self, user_id: str | None, query: str, document_ids: Sequence[str], k: int = 5
     ) -> list[ScoredChunk]:
         """The best ``k`` chunks of the documents for ``query``."""
+        return (await self.search_with_documents(user_id, query, document_ids, k))[0]
+
+    async def search_with_documents(
+        self, user_id: str | None, query: str, document_ids: Sequence[str], k: int = 5
+    ) -> tuple[list[ScoredChunk], list[Document]]:
+        """``search``, also returning the checked documents (for their file names)."""
         if not query.strip() or len(query) > MAX_QUERY_CHARS:
             raise InvalidRequest(f"query must be 1 to {MAX_QUERY_CHARS} characters")
         if not 1 <= k <= MAX_K:
             raise InvalidRequest(f"k must be between 1 and {MAX_K}")
         documents = await self.ready_documents(user_id, document_ids)
-        return await self.search_documents(query, documents, k)
+        return await self.search_documents(query, documents, k), documents
 
     async def search_documents(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
         """Search documents already checked by ``ready_documents``."""

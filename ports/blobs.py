@@ -13,10 +13,6 @@ class BlobStorage(Protocol):
         """Store the stream under ``key`` (atomically: all or nothing); returns its size."""
         ...
 
-    def read(self, key: str, block_size: int = ...) -> AsyncIterator[bytes]:
-        """The stored bytes, block by block. Raises ``FileNotFoundError`` if absent."""
-        ...
-
     async def local_path(self, key: str) -> str:
         """A local file holding ``key``'s bytes (parsers need to seek); remote backends
         materialise one."""

@@ -73,7 +73,3 @@ class DocumentStore(Protocol):
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         """All chunks of a document with their vectors, in order."""
         ...
-
-    async def chunk_embedder(self, document_id: str) -> str | None:
-        """The embedder that produced the document's vectors."""
-        ...

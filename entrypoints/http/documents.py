@@ -116,7 +116,6 @@ async def search_documents(
 ) -> SearchOut:
     """Rank the chunks of the user's documents for a query; `explain` adds each retriever's rank."""
     user_id = identity.resolve(request, data.user_id)
-    hits = await retrieval.search(user_id, data.query, data.document_ids, data.k)
-    documents = await retrieval.ready_documents(user_id, data.document_ids)
+    hits, documents = await retrieval.search_with_documents(user_id, data.query, data.document_ids, data.k)
     filenames = {d.id: d.filename for d in documents}
     return search_out(data.query, retrieval.retriever.name, hits, filenames, data.explain)

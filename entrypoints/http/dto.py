@@ -146,18 +146,6 @@ class ReadyOut:
     checks: dict[str, str]
 
 
-@attrs.define
-class ErrorDetail:
-    code: str
-    message: str
-    request_id: str
-
-
-@attrs.define
-class ErrorOut:
-    error: ErrorDetail
-
-
 def message_out(message: Message) -> MessageOut:
     metadata = {"model": message.model} if message.model else {}
     return MessageOut(
