@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -129,15 +130,34 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA busy_timeout = 5000")
-    migrate(connection)
+    migrate(connection, path.with_name(path.name + ".lock"))
     return connection
 
 
-def migrate(connection: sqlite3.Connection) -> None:
-    """Apply the migrations this file has not seen yet, each in its own transaction."""
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        connection.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+def migrate(connection: sqlite3.Connection, lock_path: Path | None = None) -> None:
+    """Apply the migrations this file has not seen yet, each in its own transaction.
+
+    Several processes may open a fresh file at once (``serve --workers N``): an exclusive
+    lock beside the file makes one of them migrate while the others wait, then find the
+    schema current.
+    """
+    with _exclusive(lock_path):
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            connection.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+@contextmanager
+def _exclusive(lock_path: Path | None) -> Iterator[None]:
+    if lock_path is None:
+        yield
+        return
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class SqliteDatabase:

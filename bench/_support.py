@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import ChatMessage, Completion, Conversation, Message, Mode, Role
+from botgpt.plugins.builtin.local_chat import build_llama_cpp
 from botgpt.ports.stores import ConversationStore
 
 
@@ -80,3 +83,12 @@ async def seed_long_conversation(store: ConversationStore, user: str, messages: 
     )
     await store.add_conversation(conversation, history)
     return conversation
+
+
+async def started_local_model(**settings: object) -> EngineChatModel:
+    """The local model in its own supervised engine process, once it answers."""
+    model = build_llama_cpp(settings)
+    await model.load()
+    while await model.readiness() != "ok":  # noqa: ASYNC110 (the engine is another process: poll it)
+        await asyncio.sleep(0.1)
+    return model

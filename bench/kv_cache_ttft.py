@@ -2,8 +2,8 @@
 
 Builds a real multi-turn conversation with the local model (SmolLM2-135M through the
 conversation service), then times the next turn's prefill: generation capped at one token,
-so the time is prompt evaluation plus the first token. "Reuse" keeps the evaluated prefix;
-"no reuse" resets the cache before each call, as a stateless server would.
+so the time is prompt evaluation plus the first token. "Reuse" keeps the evaluated prefix in
+the engine slot; "no reuse" evaluates every prompt afresh, as a stateless server would.
 
     python bench/kv_cache_ttft.py [--turns 6] [--runs 7]
 """
@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _support import median
+from _support import median, started_local_model
 
-from botgpt.adapters.llamacpp_chat import LlamaCppChatModel, LlamaSettings, bundled_smollm2_path
+from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.adapters.memory_store import MemoryConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.conversations import ConversationService
@@ -38,7 +38,7 @@ QUESTIONS = [
 ]
 
 
-async def build_history(model: LlamaCppChatModel, turns: int) -> tuple[ConversationService, str]:
+async def build_history(model: EngineChatModel, turns: int) -> tuple[ConversationService, str]:
     service = ConversationService(
         store=MemoryConversationStore(),
         chat=model,
@@ -51,7 +51,7 @@ async def build_history(model: LlamaCppChatModel, turns: int) -> tuple[Conversat
     return service, turn.conversation.id
 
 
-async def time_follow_up(model: LlamaCppChatModel, service: ConversationService, cid: str) -> tuple[float, int]:
+async def time_follow_up(model: EngineChatModel, service: ConversationService, cid: str) -> tuple[float, int]:
     history = await service.store.recent_messages(cid, 1000)
     follow_up = Message(
         id="f" * 32,
@@ -68,15 +68,9 @@ async def time_follow_up(model: LlamaCppChatModel, service: ConversationService,
     return time.perf_counter() - started, completion.prompt_tokens
 
 
-def local_model(prefix_cache: bool) -> LlamaCppChatModel:
-    settings = LlamaSettings(model_path=bundled_smollm2_path(), n_ctx=4096, prefix_cache=prefix_cache, state_cache_mb=0)
-    return LlamaCppChatModel(settings)
-
-
 async def main_async(turns: int, runs: int) -> None:
-    reusing, stateless = local_model(prefix_cache=True), local_model(prefix_cache=False)
-    await reusing.load()
-    await stateless.load()
+    reusing = await started_local_model(llama_n_ctx=4096, llama_prefix_cache=True)
+    stateless = await started_local_model(llama_n_ctx=4096, llama_prefix_cache=False)
     service, cid = await build_history(reusing, turns)
     with_reuse, without = [], []
     prompt_tokens = 0

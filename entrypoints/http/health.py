@@ -9,6 +9,7 @@ from dependency_injector.wiring import Provide, inject
 from quart import Blueprint
 from quart_schema import validate_response
 
+from botgpt.domain.fallback import readiness_of
 from botgpt.entrypoints.http.dto import HealthOut, ReadyOut
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
@@ -39,7 +40,7 @@ async def ready(
     store: ConversationStore = Provide["store"], chat: ChatModel = Provide["chat_model"]
 ) -> tuple[ReadyOut, int]:
     """Readiness: the store answers and the chat model is loaded."""
-    checks = {"store": await _store_check(store), "model": _model_check(chat)}
+    checks = {"store": await _store_check(store), "model": await readiness_of(chat)}
     ok = all(value == "ok" for value in checks.values())
     return ReadyOut(status="ready" if ok else "not_ready", checks=checks), 200 if ok else 503
 
@@ -51,7 +52,3 @@ async def _store_check(store: ConversationStore) -> str:
         log.exception("readiness: the store did not answer")
         return "unreachable"
     return "ok"
-
-
-def _model_check(chat: ChatModel) -> str:
-    return "ok" if getattr(chat, "loaded", True) else "loading"

