@@ -151,11 +151,15 @@ class EngineServer:
     ) -> None:
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def emit(event: dict[str, Any]) -> None:  # called from the engine thread
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
         job = Job(
             messages=[{"role": str(m["role"]), "content": str(m["content"])} for m in request["messages"]],
             max_tokens=int(request["max_tokens"]),
             temperature=float(request["temperature"]),
-            emit=lambda event: loop.call_soon_threadsafe(events.put_nowait, event),
+            emit=emit,
         )
         place = self.scheduler.submit(job)
         if place is None:
@@ -180,7 +184,8 @@ class EngineServer:
 async def _next_event(events: asyncio.Queue[dict[str, Any]], hung_up: asyncio.Future[bytes]) -> dict[str, Any] | None:
     """The job's next event, or ``None`` once the client has hung up."""
     getting = asyncio.ensure_future(events.get())
-    await asyncio.wait({getting, hung_up}, return_when=asyncio.FIRST_COMPLETED)
+    waiting: set[asyncio.Future[Any]] = {getting, hung_up}
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     if getting.done():
         return getting.result()
     getting.cancel()

@@ -25,7 +25,7 @@ CHATML = (
 )
 
 
-@C.llama_log_callback  # type: ignore[misc]
+@C.llama_log_callback  # type: ignore[untyped-decorator,misc]
 def _warnings_only(level: int, text: bytes, user_data: Any) -> None:
     """llama.cpp's warnings and errors into our log; its load chatter (100+ lines) nowhere."""
     if level in (3, 4):  # GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR
