@@ -13,6 +13,7 @@ from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import provided, start_resources, stop_resources
 from botgpt.entrypoints.http import conversations, docs, documents, errors, health, openai_api, usage
 from botgpt.entrypoints.http.auth import install_auth
+from botgpt.entrypoints.http.openapi import CompleteOpenAPIProvider
 
 ROUTE_MODULES = (conversations, documents, health, usage, openai_api)
 BLUEPRINTS = (
@@ -40,10 +41,11 @@ def create_app(container: Container | None = None) -> Quart:
         app,
         info=Info(title="botgpt", version="0.1.0"),
         conversion_preference="msgspec",
-        redoc_ui_path=None,
+        redoc_ui_path="/redoc",
+        openapi_provider_class=CompleteOpenAPIProvider,
         scalar_ui_path=None,
     )
-    docs.use_bundled_swagger(app)
+    docs.use_bundled_docs(app)
     hide(docs.asset)
     # Multipart framing adds a little to the file itself.
     errors.install_error_handling(app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from quart.typing import TestClientProtocol as Client
 
+from botgpt.entrypoints.http.openapi import dangling_references
 from tests.fakes import ScriptedChatModel
 
 
@@ -36,9 +39,19 @@ async def test_openapi_lists_every_endpoint(client: Client) -> None:
     assert {"/health", "/ready"} <= set(paths)
 
 
-async def test_swagger_ui_loads_only_local_assets(client: Client) -> None:
-    page = await (await client.get("/docs")).get_data(as_text=True)
-    urls = re.findall(r'(?:src|href)="([^"]+)"', page)
+async def test_every_schema_the_openapi_document_references_is_defined(client: Client) -> None:
+    spec = await (await client.get("/openapi.json")).get_json()
+    assert spec["components"]["schemas"], "no component schemas at all"
+    assert dangling_references(spec) == set()
+    assert {"ConversationOut", "MessageOut", "Mode"} <= set(spec["components"]["schemas"])
+
+
+@pytest.mark.parametrize("page_path", ["/docs", "/redoc"])
+async def test_documentation_pages_load_only_local_assets(client: Client, page_path: str) -> None:
+    response = await client.get(page_path)
+    assert response.status_code == 200
+    page = await response.get_data(as_text=True)
+    urls = re.findall(r'(?:src|href|spec-url)="([^"]+)"', page)
     assert urls and all(url.startswith("/") for url in urls), urls
     for url in urls:
         asset = await client.get(url)
