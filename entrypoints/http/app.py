@@ -11,7 +11,7 @@ from quart_schema import Info, QuartSchema, hide
 from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import provided, start_resources, stop_resources
-from botgpt.entrypoints.http import conversations, docs, documents, errors, health, openai_api, usage
+from botgpt.entrypoints.http import conversations, docs, documents, errors, health, openai_api, usage, web
 from botgpt.entrypoints.http.auth import install_auth
 from botgpt.entrypoints.http.openapi import CompleteOpenAPIProvider
 
@@ -23,6 +23,7 @@ BLUEPRINTS = (
     health.blueprint,
     usage.blueprint,
     openai_api.blueprint,
+    web.blueprint,
 )
 log = logging.getLogger("botgpt")
 
@@ -46,7 +47,8 @@ def create_app(container: Container | None = None) -> Quart:
         scalar_ui_path=None,
     )
     docs.use_bundled_docs(app)
-    hide(docs.asset)
+    for static_route in (docs.asset, web.page, web.asset):
+        hide(static_route)
     # Multipart framing adds a little to the file itself.
     errors.install_error_handling(app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10))
     for blueprint in BLUEPRINTS:

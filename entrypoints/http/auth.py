@@ -1,4 +1,5 @@
-"""Bearer-key authentication and per-key limits, before every request but /health."""
+"""Bearer-key authentication and per-key limits, before every request but /health and the
+chat page's static files."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.identity import Principal
 
 log = logging.getLogger("botgpt.http")
-PUBLIC_ENDPOINTS = frozenset({"health.health"})
+PUBLIC_ENDPOINTS = frozenset({"health.health", "web.page", "web.asset"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 

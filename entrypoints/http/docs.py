@@ -1,7 +1,8 @@
 """Swagger UI and ReDoc assets served by the app itself, so /docs and /redoc work offline.
 
-Swagger UI comes from the swagger-ui-bundle-v2 package. ReDoc's standalone bundle is
-vendored in ``static/`` (MIT, taken from the flask-openapi3-redoc 2.5.2 wheel).
+Swagger UI comes from the swagger-ui-bundle-v2 package. ReDoc's standalone bundle (2.5.2,
+MIT) and its logo are vendored in ``static/`` from the flask-openapi3-redoc 2.5.2 wheel, with
+one change: the footer logo it fetched from Redocly's CDN is served from here instead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ ASSET_DIRECTORIES = {
     "swagger-ui-bundle.js": Path(swagger_ui_path),
     "swagger-ui.css": Path(swagger_ui_path),
     "redoc.standalone.js": STATIC,
+    "redoc-logo.svg": STATIC,
 }
 
 blueprint = Blueprint("docs_assets", __name__)

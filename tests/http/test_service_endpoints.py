@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from quart.typing import TestClientProtocol as Client
 
 from botgpt.entrypoints.http.openapi import dangling_references

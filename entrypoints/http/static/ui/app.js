@@ -1,0 +1,434 @@
+// botgpt's chat page: a client of the public HTTP API, nothing more.
+import { renderMarkdown } from "./markdown.js";
+
+const KEY_STORAGE = "botgpt.key";
+const OPEN_MODE_USER = "local"; // the identity of the open single-user mode (as `botgpt chat`)
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  key: sessionStorage.getItem(KEY_STORAGE),
+  current: null, // the open conversation
+  cursor: null,
+  documents: new Map(),
+  selected: new Set(),
+  streaming: null, // AbortController of the answer being generated
+};
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function headers(extra = {}) {
+  const all = { ...extra };
+  if (state.key) all.Authorization = `Bearer ${state.key}`;
+  else all["X-User-Id"] = OPEN_MODE_USER;
+  return all;
+}
+
+async function failure(response) {
+  let code = "http_error";
+  let message = `the server answered ${response.status}`;
+  try {
+    const body = await response.json();
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch {
+    // not JSON: keep the generic words
+  }
+  if (response.status === 401) askForKey(state.key ? "That key was refused. Try another one." : "");
+  return new ApiError(response.status, code, message);
+}
+
+async function api(path, { method = "GET", json, form, signal } = {}) {
+  const options = { method, signal, headers: headers(json ? { "Content-Type": "application/json" } : {}) };
+  if (json) options.body = JSON.stringify(json);
+  if (form) options.body = form;
+  const response = await fetch(path, options);
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
+function say(text, kind = "info") {
+  const status = $("status");
+  status.textContent = text;
+  status.dataset.kind = kind;
+}
+
+function sayError(error) {
+  say(error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`, "error");
+}
+
+// --- keys -------------------------------------------------------------------------------
+
+function askForKey(problem) {
+  const dialog = $("key-dialog");
+  $("key-error").textContent = problem;
+  if (!dialog.open) dialog.showModal();
+  $("key-input").focus();
+}
+
+$("key-form").addEventListener("submit", () => {
+  state.key = $("key-input").value.trim();
+  sessionStorage.setItem(KEY_STORAGE, state.key);
+  $("key-input").value = "";
+  start();
+});
+
+// --- conversations ----------------------------------------------------------------------
+
+async function loadConversations(more = false) {
+  const query = new URLSearchParams({ limit: "20" });
+  if (more && state.cursor) query.set("cursor", state.cursor);
+  const page = await api(`/api/v1/conversations?${query}`);
+  const list = $("conversations");
+  if (!more) list.replaceChildren();
+  for (const conversation of page.conversations) list.append(conversationItem(conversation));
+  state.cursor = page.next_cursor;
+  $("more-conversations").hidden = !page.has_more;
+}
+
+function conversationItem(conversation) {
+  const item = document.createElement("li");
+  item.dataset.id = conversation.id;
+  if (state.current?.id === conversation.id) item.classList.add("active");
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "title";
+  open.textContent = conversation.title;
+  open.addEventListener("click", () => openConversation(conversation.id));
+  const rename = button("Rename", "rename", () => startRename(item, conversation));
+  const remove = button("Delete", "delete", () => confirmDelete(remove, conversation));
+  item.append(open, rename, remove);
+  return item;
+}
+
+function button(label, className, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = className;
+  element.textContent = label;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+function startRename(item, conversation) {
+  const input = document.createElement("input");
+  input.value = conversation.title;
+  input.className = "rename-input";
+  input.setAttribute("aria-label", "New title");
+  item.replaceChildren(input);
+  input.focus();
+  input.select();
+  input.addEventListener("keydown", async (event) => {
+    if (event.key === "Escape") return loadConversations();
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    try {
+      await api(`/api/v1/conversations/${conversation.id}`, { method: "PATCH", json: { title: input.value } });
+      say("Renamed.");
+    } catch (error) {
+      sayError(error);
+    }
+    await loadConversations();
+  });
+}
+
+async function confirmDelete(control, conversation) {
+  if (control.dataset.armed !== "yes") {
+    control.dataset.armed = "yes";
+    control.textContent = "Confirm delete";
+    return;
+  }
+  try {
+    await api(`/api/v1/conversations/${conversation.id}`, { method: "DELETE" });
+    if (state.current?.id === conversation.id) newConversation();
+    say("Deleted.");
+  } catch (error) {
+    sayError(error);
+  }
+  await loadConversations();
+}
+
+async function openConversation(id) {
+  try {
+    const detail = await api(`/api/v1/conversations/${id}`);
+    state.current = detail.conversation;
+    $("messages").replaceChildren(...detail.messages.map((m) => messageItem(m.role, m.content, m.citations)));
+    showMode();
+    showUsage();
+    await loadConversations();
+    document.body.classList.remove("sidebar-open");
+  } catch (error) {
+    sayError(error);
+  }
+}
+
+function newConversation() {
+  state.current = null;
+  $("messages").replaceChildren();
+  showMode();
+  showUsage();
+  $("message").focus();
+}
+
+function showMode() {
+  const banner = $("mode-banner");
+  const ids = state.current ? state.current.document_ids : [...state.selected];
+  const rag = state.current ? state.current.mode === "rag_mode" : ids.length > 0;
+  banner.hidden = !rag;
+  const names = ids.map((id) => state.documents.get(id)?.filename ?? "a deleted document");
+  banner.textContent = rag ? `Answers grounded in: ${names.join(", ")}` : "";
+}
+
+// --- messages ---------------------------------------------------------------------------
+
+function messageItem(role, content, citations = []) {
+  const item = document.createElement("li");
+  item.className = `message ${role}`;
+  const body = document.createElement("div");
+  body.className = "body";
+  item.append(body);
+  renderBody(item, role, content, citations);
+  return item;
+}
+
+function renderBody(item, role, content, citations) {
+  const body = item.querySelector(".body");
+  if (role === "user") body.textContent = content;
+  else body.innerHTML = renderMarkdown(content, citations.length);
+  item.querySelector(".sources")?.remove();
+  if (!citations.length) return;
+  body.querySelectorAll("button.cite").forEach((marker) => {
+    marker.addEventListener("click", () => showCitation(citations[Number(marker.dataset.n) - 1], marker.dataset.n));
+  });
+  const sources = document.createElement("p");
+  sources.className = "sources";
+  sources.append("Sources: ");
+  citations.forEach((citation, index) => {
+    const chip = button(`[${index + 1}] ${citation.filename}`, "cite-chip", () => showCitation(citation, index + 1));
+    sources.append(chip, " ");
+  });
+  item.append(sources);
+}
+
+function showCitation(citation, number) {
+  $("citation-title").textContent = `[${number}] ${citation.filename}`;
+  $("citation-where").textContent = `characters ${citation.start}–${citation.end} · score ${citation.score.toFixed(3)}`;
+  $("citation-snippet").textContent = citation.snippet;
+  $("citation-dialog").showModal();
+}
+
+async function* serverSentEvents(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = block.match(/^event: (.*)$/m)?.[1];
+      const data = block.match(/^data: (.*)$/m)?.[1];
+      if (name && data) yield [name, JSON.parse(data)];
+    }
+  }
+}
+
+function turnRequest(text) {
+  if (state.current) return [`/api/v1/conversations/${state.current.id}/messages`, { message: text, stream: true }];
+  const body = { message: text, stream: true };
+  if (state.selected.size) Object.assign(body, { mode: "rag_mode", document_ids: [...state.selected] });
+  return ["/api/v1/conversations", body];
+}
+
+async function send(text) {
+  const [path, body] = turnRequest(text);
+  const question = messageItem("user", text);
+  const answer = messageItem("assistant", "");
+  answer.classList.add("pending");
+  $("messages").append(question, answer);
+  const controller = new AbortController();
+  setStreaming(controller);
+  say("Thinking…");
+  let streamed = "";
+  try {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+    if (!response.ok) throw await failure(response);
+    for await (const [name, data] of serverSentEvents(response)) {
+      if (name === "delta") {
+        streamed += data.text;
+        answer.querySelector(".body").textContent = streamed;
+        say("Answering…");
+      } else if (name === "done") {
+        finishTurn(answer, data);
+      } else if (name === "error") {
+        throw new ApiError(503, data.error.code, data.error.message);
+      }
+    }
+  } catch (error) {
+    question.remove();
+    answer.remove();
+    $("message").value = text; // nothing was stored: the text is back, ready to resend
+    if (error.name === "AbortError") say("Stopped. Nothing was stored.");
+    else sayError(error);
+  } finally {
+    setStreaming(null);
+  }
+}
+
+function finishTurn(answer, turn) {
+  answer.classList.remove("pending");
+  renderBody(answer, "assistant", turn.assistant_message.content, turn.assistant_message.citations);
+  state.current = turn.conversation;
+  say("");
+  showMode();
+  showUsage();
+  loadConversations().catch(sayError);
+}
+
+function setStreaming(controller) {
+  state.streaming = controller;
+  $("send").hidden = Boolean(controller);
+  $("stop").hidden = !controller;
+}
+
+// --- documents --------------------------------------------------------------------------
+
+async function loadDocuments() {
+  const page = await api("/api/v1/documents?limit=100");
+  state.documents = new Map(page.documents.map((d) => [d.document_id, d]));
+  renderDocuments();
+}
+
+function renderDocuments() {
+  const list = $("documents");
+  list.replaceChildren();
+  for (const document_ of state.documents.values()) {
+    const item = document.createElement("li");
+    item.dataset.id = document_.document_id;
+    item.dataset.status = document_.status;
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.disabled = document_.status !== "ready";
+    box.checked = state.selected.has(document_.document_id);
+    box.addEventListener("change", () => {
+      if (box.checked) state.selected.add(document_.document_id);
+      else state.selected.delete(document_.document_id);
+      if (state.current) newConversation();
+      showMode();
+    });
+    const progress = document_.progress;
+    const status = document_.status === "processing" ? `processing ${progress.chunks_embedded}/${progress.chunks_total}` : document_.status;
+    label.append(box, ` ${document_.filename} `);
+    const badge = document.createElement("span");
+    badge.className = `badge ${document_.status}`;
+    badge.textContent = document_.error ? `${status}: ${document_.error}` : status;
+    label.append(badge);
+    item.append(label);
+    list.append(item);
+  }
+}
+
+async function upload(file) {
+  const form = new FormData();
+  form.append("file", file);
+  if (!state.key) form.append("user_id", OPEN_MODE_USER);
+  say(`Uploading ${file.name}…`);
+  try {
+    const uploaded = await api("/api/v1/documents", { method: "POST", form });
+    state.documents.set(uploaded.document_id, uploaded);
+    renderDocuments();
+    say(uploaded.duplicate ? `${file.name} was already uploaded.` : `${file.name} uploaded; preparing it…`);
+    await followIngestion(uploaded.document_id);
+  } catch (error) {
+    sayError(error);
+  }
+}
+
+async function followIngestion(id) {
+  for (;;) {
+    const document_ = await api(`/api/v1/documents/${id}`);
+    state.documents.set(id, document_);
+    renderDocuments();
+    if (document_.status === "ready") return say(`${document_.filename} is ready.`);
+    if (document_.status === "failed") return say(`${document_.filename} failed: ${document_.error}`, "error");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+const dropZone = $("drop-zone");
+dropZone.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  dropZone.classList.add("over");
+});
+dropZone.addEventListener("dragleave", () => dropZone.classList.remove("over"));
+dropZone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  dropZone.classList.remove("over");
+  [...event.dataTransfer.files].forEach(upload);
+});
+$("file-input").addEventListener("change", (event) => {
+  [...event.target.files].forEach(upload);
+  event.target.value = "";
+});
+
+// --- usage ------------------------------------------------------------------------------
+
+async function showUsage() {
+  const parts = [];
+  if (state.current) parts.push(`This conversation: ${state.current.total_tokens} tokens`);
+  try {
+    const usage = await api("/api/v1/usage?limit=1");
+    parts.push(`You: ${usage.totals.total_tokens} tokens in ${usage.totals.requests} requests`);
+  } catch {
+    // usage is a nicety: the page works without it
+  }
+  $("usage").textContent = parts.join(" · ");
+}
+
+// --- wiring -----------------------------------------------------------------------------
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("message").value.trim();
+  if (!text || state.streaming) return;
+  $("message").value = "";
+  send(text);
+});
+$("message").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
+$("stop").addEventListener("click", () => state.streaming?.abort());
+$("new-conversation").addEventListener("click", newConversation);
+$("more-conversations").addEventListener("click", () => loadConversations(true).catch(sayError));
+$("toggle-sidebar").addEventListener("click", () => document.body.classList.toggle("sidebar-open"));
+
+async function start() {
+  try {
+    await loadConversations();
+    await loadDocuments();
+    $("key-dialog").close();
+    showUsage();
+    say("");
+  } catch (error) {
+    if (error.status !== 401) sayError(error);
+  }
+}
+
+start();
