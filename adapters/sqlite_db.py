@@ -126,32 +126,27 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA busy_timeout = 5000")
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA busy_timeout = 5000")
-    migrate(connection, path.with_name(path.name + ".lock"))
+    # Switching a fresh file to WAL needs it exclusively: under the same lock as migrating.
+    with _exclusive(path.with_name(path.name + ".lock")):
+        connection.execute("PRAGMA journal_mode = WAL")
+        migrate(connection)
     return connection
 
 
-def migrate(connection: sqlite3.Connection, lock_path: Path | None = None) -> None:
-    """Apply the migrations this file has not seen yet, each in its own transaction.
-
-    Several processes may open a fresh file at once (``serve --workers N``): an exclusive
-    lock beside the file makes one of them migrate while the others wait, then find the
-    schema current.
-    """
-    with _exclusive(lock_path):
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            connection.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+def migrate(connection: sqlite3.Connection) -> None:
+    """Apply the migrations this file has not seen yet, each in its own transaction."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        connection.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
 
 @contextmanager
-def _exclusive(lock_path: Path | None) -> Iterator[None]:
-    if lock_path is None:
-        yield
-        return
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Several processes may open a fresh file at once (``serve --workers N``): a lock
+    beside it makes one of them set it up while the others wait, then find it current."""
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

@@ -139,6 +139,26 @@ def test_upload_wait_for_ready_then_ask_and_open_a_citation(page: Any, tmp_path:
     dialog.find_element(By.TAG_NAME, "button").click()
 
 
+def test_a_file_dropped_on_the_drop_zone_is_uploaded(page: Any) -> None:
+    # A drop as the browser delivers it: a DataTransfer holding a File.
+    page.execute_script(
+        """
+        const file = new File(["Lighthouses guide ships at night."], "dropped.txt", {type: "text/plain"});
+        const transfer = new DataTransfer();
+        transfer.items.add(file);
+        const zone = document.getElementById("drop-zone");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        """
+    )
+    wait(page, 60).until(
+        lambda b: (
+            "dropped.txt" in b.find_element(By.ID, "documents").text
+            and b.find_elements(By.CSS_SELECTOR, "#documents li[data-status='ready']")
+        )
+    )
+
+
 def test_an_unsupported_upload_is_explained_in_words(page: Any, tmp_path: Path) -> None:
     binary = tmp_path / "program.exe"
     binary.write_bytes(b"MZ\x90\x00" + bytes(range(256)) * 4)
