@@ -127,15 +127,20 @@ class EngineSupervisor:
     def _supervise(self) -> None:
         failed_starts, restarts = 0, 0
         while not self._stop.is_set():
-            process = self._spawn()
-            became_ready = self._wait_until_ready(process)
-            if became_ready:
+            try:
+                process = self._spawn()
+            except OSError as error:  # the interpreter could not even be started
+                process, became_ready, reason = None, False, f"could not start: {error}"
+            else:
+                became_ready = self._wait_until_ready(process)
+            if process is not None and became_ready:
                 failed_starts = 0
                 self._publish(READY, restarts=restarts)
                 self._watch(process)
             if self._stop.is_set():
                 return
-            reason = self._reap(process, became_ready)
+            if process is not None:
+                reason = self._reap(process, became_ready)
             failed_starts += 0 if became_ready else 1
             restarts += 1
             backoff = min(self.max_backoff, 0.5 * 2 ** max(0, failed_starts - 1))
@@ -147,7 +152,10 @@ class EngineSupervisor:
         self._output.clear()
         command = [sys.executable, "-m", "botgpt.adapters.engine_server", "--socket", str(self.socket_path)]
         command += ["--parent", str(os.getpid())]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("BOTGPT_ENGINE_")}
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment
+        )
         self._process = process
         self.starts += 1
         assert process.stdin is not None

@@ -128,9 +128,11 @@ def shared_engine(settings: Settings) -> Iterator[None]:
         yield
         return
     supervisor = engine_supervisor(settings.as_dict())
-    supervisor.start()
+    # Before the supervisor's thread starts: changing the environment while another thread
+    # spawns a process can hand the child a torn environment (execve fails with EFAULT).
     os.environ[f"{ENV_PREFIX}ENGINE_DIR"] = str(supervisor.run_dir)
     os.environ[f"{ENV_PREFIX}ENGINE_ATTACH"] = "1"
+    supervisor.start()
     try:
         yield
     finally:
