@@ -1,0 +1,97 @@
+"""One contract for every ``ChatModel`` adapter: the local engine (a real engine process,
+echoing) and Groq and Gemini (their real SDKs against a loopback server that echoes).
+
+The real local model runs the same checks in ``tests/e2e/test_llama_engine.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from botgpt.adapters.gemini import GeminiChatModel, make_client
+from botgpt.adapters.groq_chat import GroqChatModel
+from botgpt.adapters.resilience import RetryPolicy
+from botgpt.domain.model import ChatMessage, Completion, Role
+from botgpt.plugins.builtin.local_chat import build_llama_cpp
+from botgpt.ports.chat import ChatModel
+from tests.loopback import LoopbackProvider, Reply, gemini_events, groq_events
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+FAST = RetryPolicy(attempts=2, base_seconds=0.01, cap_seconds=0.05, timeout_seconds=5.0)
+PROMPT = [ChatMessage(Role.SYSTEM, "Be brief."), ChatMessage(Role.USER, "Name a colour please")]
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[LoopbackProvider]:
+    with LoopbackProvider().running() as server:
+        server.default(
+            "/chat/completions", lambda body: Reply(events=groq_events("echo: " + body["messages"][-1]["content"]))
+        )
+        server.default(
+            ":streamGenerateContent",
+            lambda body: Reply(events=gemini_events("echo: " + body["contents"][-1]["parts"][0]["text"])),
+        )
+        yield server
+
+
+async def local_engine() -> Any:
+    model = build_llama_cpp({"engine_factory": "botgpt.adapters.echo_engine:build", "llama_n_ctx": 2048})
+    await model.load()
+    deadline = time.monotonic() + 30
+    while await model.readiness() != "ok":
+        assert time.monotonic() < deadline, "the engine never became ready"
+        await asyncio.sleep(0.05)
+    return model
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["local_engine", "groq", "gemini"])
+async def chat_model(
+    request: pytest.FixtureRequest, provider: LoopbackProvider, monkeypatch_module: pytest.MonkeyPatch
+) -> AsyncIterator[ChatModel]:
+    if request.param == "local_engine":
+        model = await local_engine()
+        yield model
+        await model.close()
+    elif request.param == "groq":
+        monkeypatch_module.setenv("GROQ_BASE_URL", provider.url)
+        yield GroqChatModel(api_key="k", model="llama-3.3-70b-versatile", context_window=8192, policy=FAST)
+    else:
+        yield GeminiChatModel(make_client("k", provider.url, FAST.timeout_seconds), "gemini-2.0-flash", 32768, FAST)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+async def test_it_has_a_name_and_a_context_window(chat_model: ChatModel) -> None:
+    assert chat_model.name and chat_model.context_window > 0
+
+
+async def test_complete_answers_with_usage(chat_model: ChatModel) -> None:
+    completion = await chat_model.complete(PROMPT, max_tokens=32, temperature=0.0)
+    assert completion.text == "echo: Name a colour please"
+    assert completion.prompt_tokens > 0 and completion.completion_tokens > 0
+
+
+async def test_stream_yields_text_then_one_completion_of_that_text(chat_model: ChatModel) -> None:
+    events = [event async for event in chat_model.stream(PROMPT, max_tokens=32, temperature=0.0)]
+    assert len(events) > 2 and all(isinstance(e, str) for e in events[:-1])
+    completion = events[-1]
+    assert isinstance(completion, Completion)
+    assert "".join(str(e) for e in events[:-1]).strip() == completion.text == "echo: Name a colour please"
+
+
+async def test_a_stream_closed_early_leaves_the_model_ready_for_the_next_call(chat_model: ChatModel) -> None:
+    stream = chat_model.stream(PROMPT, max_tokens=32, temperature=0.0)
+    assert isinstance(await anext(stream), str)
+    await stream.aclose()  # type: ignore[attr-defined]
+    again = await chat_model.complete(PROMPT, max_tokens=32, temperature=0.0)
+    assert again.text == "echo: Name a colour please"
