@@ -91,8 +91,18 @@ class Scheduler:
                 self._admit_waiting()
             if self.engine.active:
                 self._busy_since = time.monotonic()
-                self.engine.step()
+                self._step()
                 self._busy_since = None
+
+    def _step(self) -> None:
+        try:
+            self.engine.step()
+        except Exception:
+            # The engine's state is unknown now: exit, and let the supervisor start afresh
+            # (the connections drop, so every client gets its clean 503 at once).
+            log.exception("the engine failed in a scheduling step; exiting for a restart")
+            logging.shutdown()
+            os._exit(70)
 
     def _admit_waiting(self) -> None:
         while self._waiting and self.engine.free_slots > 0:

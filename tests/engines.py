@@ -14,11 +14,11 @@ from typing import Any
 from botgpt.adapters.echo_engine import EchoEngine
 from botgpt.adapters.engine_protocol import Job
 
-SEGFAULT, HANG = "please segfault", "please hang"
+SEGFAULT, HANG, RAISE = "please segfault", "please hang", "please raise"
 
 
 class FaultyEngine(EchoEngine):
-    """Segfaults or hangs (holding the engine thread) at the first step of a job that asks."""
+    """Segfaults, hangs (holding the engine thread) or raises at the first step of a job that asks."""
 
     def on_step(self, job: Job) -> None:
         last = job.messages[-1]["content"]
@@ -26,6 +26,8 @@ class FaultyEngine(EchoEngine):
             os.kill(os.getpid(), signal.SIGSEGV)
         if HANG in last:
             time.sleep(3600)
+        if RAISE in last:
+            raise RuntimeError("a bug in the engine")
 
 
 def faulty(config: dict[str, Any]) -> FaultyEngine:

@@ -20,7 +20,7 @@ import pytest
 
 from botgpt.adapters.engine_supervisor import ask_status, read_status
 from tests.e2e.servers import Server, serving
-from tests.engines import HANG, SEGFAULT
+from tests.engines import HANG, RAISE, SEGFAULT
 
 USER = {"X-User-Id": "faults"}
 
@@ -90,6 +90,13 @@ def test_a_segfault_mid_turn_is_a_clean_503_and_the_engine_restarts(server: Serv
     request_id = response.json()["error"]["request_id"]
     assert f"request {request_id} failed" in log and "SIGSEGV" in log
     assert "Fatal Python error: Segmentation fault" in log  # faulthandler's trace reached the log
+
+
+def test_an_exception_inside_the_engine_restarts_it(server: Server) -> None:
+    assert_unavailable(start(server, RAISE))
+    recovers(server)
+    log = server.log()
+    assert "RuntimeError: a bug in the engine" in log and "exit status 70" in log
 
 
 def test_a_hung_engine_is_killed_and_the_turn_fails_cleanly(server: Server) -> None:
