@@ -9,6 +9,10 @@ from typing import Any
 import attrs
 
 from botgpt.domain.conversations import ConversationService
+from botgpt.domain.documents import DocumentService
+from botgpt.domain.keys import KeyService
+from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.resources import resolved
 from botgpt.entrypoints.settings import Settings
@@ -16,10 +20,19 @@ from botgpt.entrypoints.settings import Settings
 
 @attrs.frozen
 class Core:
-    """The use cases of a running botgpt, ready to call."""
+    """The use cases of a running botgpt, ready to call.
+
+    - ``conversations``: start, continue, list, read, rename and delete conversations.
+    - ``documents``: upload, read (ingestion status), list and delete documents.
+    - ``search``: ranked passages of a user's ready documents, without the model.
+    - ``keys`` and ``usage``: API keys, and token usage per user and conversation.
+    """
 
     conversations: ConversationService
-    container: Container
+    documents: DocumentService
+    search: RetrievalService
+    keys: KeyService
+    usage: UsageService
 
 
 async def provided(provider: Any) -> Any:
@@ -50,6 +63,12 @@ async def open_core(settings: Settings | None = None) -> AsyncIterator[Core]:
     container = build_container(settings)
     await start_resources(container)
     try:
-        yield Core(conversations=await provided(container.conversations), container=container)
+        yield Core(
+            conversations=await provided(container.conversations),
+            documents=await provided(container.documents),
+            search=await provided(container.retrieval),
+            keys=await provided(container.keys),
+            usage=await provided(container.usage),
+        )
     finally:
         await stop_resources(container)
