@@ -6,7 +6,10 @@ score among its chunks; documents are ranked, as in BEIR/MTEB. Prints one line p
 
     hybrid nDCG@10=0.xxxx Recall@100=0.xxxx
 
-Embeddings are cached under bench/.cache, so re-runs take seconds.
+Embeddings are cached outside the source tree, in ``$BOTGPT_BENCH_CACHE`` or
+``~/.cache/botgpt-bench`` (``$XDG_CACHE_HOME`` is honoured), so re-runs take seconds. Settings
+come from ``BOTGPT_*`` and ``$BOTGPT_CONFIG`` as for the server, then ``--set``; the run
+prints the ones that differ from the defaults, so every result says what produced it.
 
     python bench/retrieval_eval.py --data ../shared/data/scifact --split test
     python bench/retrieval_eval.py --data ../shared/data/scifact --split train --set hybrid_rrf_k=20
@@ -20,6 +23,7 @@ import asyncio
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 from collections import defaultdict
@@ -39,7 +43,14 @@ from botgpt.entrypoints.settings import Settings
 from botgpt.plugins.manager import chunker_factories, pick, plugin_manager
 from botgpt.ports.ai import Embedder
 
-CACHE = Path(__file__).parent / ".cache"
+
+def cache_dir() -> Path:
+    """Where embeddings are cached: never inside the source tree."""
+    if os.environ.get("BOTGPT_BENCH_CACHE"):
+        return Path(os.environ["BOTGPT_BENCH_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "botgpt-bench"
+
+
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -82,7 +93,7 @@ def load_cache(path: Path) -> dict[str, Vector]:
 
 
 def save_cache(path: Path, cache: dict[str, Vector]) -> None:
-    CACHE.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     texts = list(cache)
     np.save(path, np.stack([np.frombuffer(cache[t], dtype=np.float32) for t in texts]))
     path.with_suffix(".json").write_text(json.dumps(texts))
@@ -135,7 +146,10 @@ async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedde
 
 async def evaluate(args: argparse.Namespace) -> None:
     overrides = dict(item.split("=", 1) for item in args.set)
-    settings = Settings.load(environ={}, chunker=args.chunker, **overrides)  # None keeps the default
+    settings = Settings.load(chunker=args.chunker, **overrides)  # None keeps the default
+    defaults = Settings()
+    changed = {k: v for k, v in settings.as_dict().items() if v != getattr(defaults, k) and "key" not in k}
+    print(f"settings that differ from the defaults: {changed or 'none'}", file=sys.stderr)
     corpus = read_jsonl(args.data / "corpus.jsonl")
     queries = {row["_id"]: row["text"] for row in read_jsonl(args.data / "queries.jsonl")}
     qrels = read_qrels(args.data / "qrels" / f"{args.split}.tsv")
@@ -151,10 +165,11 @@ async def evaluate(args: argparse.Namespace) -> None:
                 settings.chunk_tokens,
                 settings.chunk_overlap_tokens,
                 settings.embedder,
+                settings.embedder_model_path,
             ]
         ).encode()
     ).hexdigest()[:12]
-    cache_path = CACHE / f"{args.data.name}-{key}.npy"
+    cache_path = cache_dir() / f"{args.data.name}-{key}.npy"
     cache = load_cache(cache_path)
     async for inner in embedder_resource(plugin_manager(), config):
         embedder = CachedEmbedder(inner, cache)

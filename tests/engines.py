@@ -39,3 +39,8 @@ def crashes_at_start(config: dict[str, Any]) -> FaultyEngine:
     """An engine that dies while loading, every time: a crash loop."""
     os.kill(os.getpid(), signal.SIGSEGV)
     raise AssertionError("unreachable")
+
+
+def paced_echo(config: dict[str, Any]) -> EchoEngine:
+    """The echo engine at a reader's pace (30 ms a word), so a test can act mid-answer."""
+    return EchoEngine(slots=int(config.get("llama_slots", 4)), step_seconds=0.03)

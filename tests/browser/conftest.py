@@ -38,7 +38,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real server whose engine echoes: pages can be driven without loading a model."""
-    env = {"BOTGPT_ENGINE_FACTORY": "botgpt.adapters.echo_engine:build"}
+    env = {"BOTGPT_ENGINE_FACTORY": "tests.engines:paced_echo"}
     with serving(tmp_path_factory.mktemp("browser"), env) as server:
         server.wait_until("/ready")
         yield server
