@@ -38,11 +38,13 @@ def page(browser: Any, echo_server: Server) -> Any:
 
 def ask(browser: Any, text: str) -> Any:
     """Type a message, press Enter, and wait for the streamed answer to finish."""
+    finished = ".message.assistant:not(.pending)"
+    before = len(browser.find_elements(By.CSS_SELECTOR, finished))
     box = browser.find_element(By.ID, "message")
     box.clear()
     box.send_keys(text)
     box.send_keys(Keys.ENTER)
-    wait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".message.assistant:not(.pending)"))
+    wait(browser, 60).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, finished)) > before)
     return browser.find_elements(By.CSS_SELECTOR, ".message.assistant")[-1]
 
 
