@@ -127,25 +127,28 @@ class EngineSupervisor:
     def _supervise(self) -> None:
         failed_starts, restarts = 0, 0
         while not self._stop.is_set():
-            try:
-                process = self._spawn()
-            except OSError as error:  # the interpreter could not even be started
-                process, became_ready, reason = None, False, f"could not start: {error}"
-            else:
-                became_ready = self._wait_until_ready(process)
-            if process is not None and became_ready:
-                failed_starts = 0
-                self._publish(READY, restarts=restarts)
-                self._watch(process)
+            became_ready, reason = self._run_once(restarts)
             if self._stop.is_set():
                 return
-            if process is not None:
-                reason = self._reap(process, became_ready)
-            failed_starts += 0 if became_ready else 1
+            failed_starts = 0 if became_ready else failed_starts + 1
             restarts += 1
             backoff = min(self.max_backoff, 0.5 * 2 ** max(0, failed_starts - 1))
             self._report(reason, failed_starts, backoff, restarts)
             self._stop.wait(backoff)
+
+    def _run_once(self, restarts: int) -> tuple[bool, str]:
+        """One engine's life: start it, watch it while it serves, and say how it ended."""
+        try:
+            process = self._spawn()
+        except OSError as error:  # the interpreter could not even be started
+            return False, f"could not start: {error}"
+        became_ready = self._wait_until_ready(process)
+        if became_ready:
+            self._publish(READY, restarts=restarts)
+            self._watch(process)
+        if self._stop.is_set():
+            return became_ready, "stopped"
+        return became_ready, self._reap(process, became_ready)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.socket_path.unlink(missing_ok=True)
