@@ -11,14 +11,12 @@ from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens
-from botgpt.entrypoints.http.dto import (
+from botgpt.entrypoints.http.conversations_dto import (
     ConversationDetailOut,
     ConversationListOut,
     ConversationOut,
     CreateConversationIn,
     DeletedOut,
-    ListQuery,
-    OwnerQuery,
     PostMessageIn,
     RenameIn,
     TurnOut,
@@ -29,6 +27,7 @@ from botgpt.entrypoints.http.dto import (
 )
 from botgpt.entrypoints.http.errors import request_id
 from botgpt.entrypoints.http.identity import IdentityResolver
+from botgpt.entrypoints.http.paging_dto import ListQuery, OwnerQuery
 from botgpt.entrypoints.http.sse import sse_response, turn_events
 
 blueprint = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations")

@@ -13,12 +13,11 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.retrieval import RetrievalService
-from botgpt.entrypoints.http.dto import (
+from botgpt.entrypoints.http.documents_dto import (
     DocumentDeletedOut,
     DocumentListOut,
     DocumentListQuery,
     DocumentOut,
-    OwnerQuery,
     SearchIn,
     SearchOut,
     UploadOut,
@@ -28,6 +27,7 @@ from botgpt.entrypoints.http.dto import (
     upload_out,
 )
 from botgpt.entrypoints.http.identity import IdentityResolver
+from botgpt.entrypoints.http.paging_dto import OwnerQuery
 
 documents = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
 search = Blueprint("search", __name__, url_prefix="/api/v1")

@@ -10,7 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_response
 
 from botgpt.domain.fallback import readiness_of
-from botgpt.entrypoints.http.dto import HealthOut, ReadyOut
+from botgpt.entrypoints.http.health_dto import HealthOut, ReadyOut
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
 

@@ -29,7 +29,7 @@ from botgpt.domain.model import ChatMessage, Role, Turn
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens
-from botgpt.entrypoints.http.dto import CitationOut
+from botgpt.entrypoints.http.conversations_dto import CitationOut
 from botgpt.entrypoints.http.errors import request_id
 from botgpt.entrypoints.http.identity import IdentityResolver
 from botgpt.entrypoints.http.sse import sse_response

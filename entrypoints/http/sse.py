@@ -12,7 +12,7 @@ from quart import Response
 from botgpt.domain.conversations import ConversationService, PreparedTurn
 from botgpt.domain.errors import BotgptError
 from botgpt.entrypoints.http.accounting import Recorder
-from botgpt.entrypoints.http.dto import turn_out
+from botgpt.entrypoints.http.conversations_dto import turn_out
 from botgpt.entrypoints.http.errors import log_detail, status_for
 
 log = logging.getLogger("botgpt.http")

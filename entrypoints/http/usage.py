@@ -9,8 +9,9 @@ from quart_schema import validate_querystring, validate_response
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.usage import UsageService
-from botgpt.entrypoints.http.dto import ListQuery, UsageOut, usage_out
 from botgpt.entrypoints.http.identity import IdentityResolver
+from botgpt.entrypoints.http.paging_dto import ListQuery
+from botgpt.entrypoints.http.usage_dto import UsageOut, usage_out
 
 blueprint = Blueprint("usage", __name__, url_prefix="/api/v1")
 

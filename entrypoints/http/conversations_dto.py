@@ -1,0 +1,180 @@
+"""Request and response bodies of the conversation endpoints (the seed's field names).
+
+attrs classes validated through msgspec; the domain objects stay free of API concerns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from botgpt.domain.model import (
+    Conversation,
+    ConversationDetail,
+    Message,
+    Mode,
+    Page,
+    Turn,
+)
+
+
+@attrs.define
+class CreateConversationIn:
+    message: str
+    user_id: str | None = None
+    mode: Mode = Mode.OPEN_CHAT
+    document_ids: list[str] | None = None
+    stream: bool = False
+
+
+@attrs.define
+class PostMessageIn:
+    message: str
+    user_id: str | None = None
+    stream: bool = False
+
+
+@attrs.define
+class RenameIn:
+    title: str
+    user_id: str | None = None
+
+
+@attrs.define
+class CitationOut:
+    document_id: str
+    filename: str
+    chunk_id: str
+    start: int
+    end: int
+    score: float
+    snippet: str
+
+
+@attrs.define
+class MessageOut:
+    id: str
+    conversation_id: str
+    role: str
+    content: str
+    tokens: int
+    timestamp: datetime
+    model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    metadata: dict[str, Any]
+    citations: list[CitationOut]
+
+
+@attrs.define
+class ConversationOut:
+    id: str
+    user_id: str
+    title: str
+    mode: str
+    document_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+    total_tokens: int
+    prompt_tokens: int
+    completion_tokens: int
+    metadata: dict[str, Any]
+
+
+@attrs.define
+class TurnOut:
+    conversation_id: str
+    title: str
+    mode: str
+    user_message: MessageOut
+    assistant_message: MessageOut
+    conversation: ConversationOut
+
+
+@attrs.define
+class ConversationListOut:
+    conversations: list[ConversationOut]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+    next_cursor: str | None
+
+
+@attrs.define
+class ConversationDetailOut:
+    conversation: ConversationOut
+    messages: list[MessageOut]
+
+
+@attrs.define
+class DeletedOut:
+    deleted: bool
+    conversation_id: str
+    message: str
+
+
+def message_out(message: Message) -> MessageOut:
+    metadata = {"model": message.model} if message.model else {}
+    return MessageOut(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        role=message.role.value,
+        content=message.content,
+        tokens=message.tokens,
+        timestamp=message.created_at,
+        model=message.model,
+        prompt_tokens=message.prompt_tokens,
+        completion_tokens=message.completion_tokens,
+        metadata=metadata,
+        citations=[CitationOut(**attrs.asdict(citation)) for citation in message.citations],
+    )
+
+
+def conversation_out(conversation: Conversation) -> ConversationOut:
+    return ConversationOut(
+        id=conversation.id,
+        user_id=conversation.user_id,
+        title=conversation.title,
+        mode=conversation.mode.value,
+        document_ids=list(conversation.document_ids),
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        message_count=conversation.message_count,
+        total_tokens=conversation.total_tokens,
+        prompt_tokens=conversation.prompt_tokens,
+        completion_tokens=conversation.completion_tokens,
+        metadata={},
+    )
+
+
+def turn_out(turn: Turn) -> TurnOut:
+    return TurnOut(
+        conversation_id=turn.conversation.id,
+        title=turn.conversation.title,
+        mode=turn.conversation.mode.value,
+        user_message=message_out(turn.user_message),
+        assistant_message=message_out(turn.assistant_message),
+        conversation=conversation_out(turn.conversation),
+    )
+
+
+def page_out(page: Page[Conversation]) -> ConversationListOut:
+    return ConversationListOut(
+        conversations=[conversation_out(item) for item in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
+    )
+
+
+def detail_out(detail: ConversationDetail) -> ConversationDetailOut:
+    return ConversationDetailOut(
+        conversation=conversation_out(detail.conversation),
+        messages=[message_out(message) for message in detail.messages],
+    )

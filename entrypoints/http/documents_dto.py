@@ -1,0 +1,160 @@
+"""Request and response bodies of the document and search endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from botgpt.domain.model import (
+    Document,
+    Page,
+    ScoredChunk,
+)
+
+
+@attrs.define
+class ProgressOut:
+    chunks_embedded: int
+    chunks_total: int
+
+
+@attrs.define
+class DocumentOut:
+    id: str
+    document_id: str
+    user_id: str
+    filename: str
+    content_type: str
+    file_size: int
+    sha256: str
+    status: str
+    is_vectorized: bool
+    progress: ProgressOut
+    chunk_count: int
+    error: str | None
+    embedder: str | None
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, Any]
+
+
+@attrs.define
+class UploadOut(DocumentOut):
+    duplicate: bool = False
+    chunks: int = 0
+
+
+@attrs.define
+class DocumentListOut:
+    documents: list[DocumentOut]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+@attrs.define
+class DocumentDeletedOut:
+    deleted: bool
+    document_id: str
+    message: str
+
+
+@attrs.define
+class SearchIn:
+    query: str
+    document_ids: list[str]
+    k: int = 5
+    explain: bool = False
+    user_id: str | None = None
+
+
+@attrs.define
+class SearchHitOut:
+    rank: int
+    score: float
+    document_id: str
+    filename: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    ranks: dict[str, int] | None
+
+
+@attrs.define
+class SearchOut:
+    query: str
+    retriever: str
+    results: list[SearchHitOut]
+
+
+@attrs.define
+class DocumentListQuery:
+    user_id: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+def document_out(document: Document) -> DocumentOut:
+    return DocumentOut(**_document_fields(document))
+
+
+def upload_out(document: Document, duplicate: bool) -> UploadOut:
+    return UploadOut(**_document_fields(document), duplicate=duplicate, chunks=document.chunks_total)
+
+
+def _document_fields(document: Document) -> dict[str, Any]:
+    return dict(
+        id=document.id,
+        document_id=document.id,
+        user_id=document.user_id,
+        filename=document.filename,
+        content_type=document.content_type,
+        file_size=document.size_bytes,
+        sha256=document.sha256,
+        status=document.status.value,
+        is_vectorized=document.is_vectorized,
+        progress=ProgressOut(document.chunks_embedded, document.chunks_total),
+        chunk_count=document.chunks_total,
+        error=document.error,
+        embedder=document.embedder,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        metadata={"content_type": document.content_type, "original_filename": document.filename},
+    )
+
+
+def document_page_out(page: Page[Document]) -> DocumentListOut:
+    return DocumentListOut(
+        documents=[document_out(d) for d in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=page.has_more,
+    )
+
+
+def search_out(
+    query: str, retriever: str, hits: list[ScoredChunk], filenames: dict[str, str], explain: bool
+) -> SearchOut:
+    return SearchOut(
+        query=query,
+        retriever=retriever,
+        results=[
+            SearchHitOut(
+                rank=rank,
+                score=round(hit.score, 6),
+                document_id=hit.chunk.document_id,
+                filename=filenames.get(hit.chunk.document_id, ""),
+                chunk_id=hit.chunk.id,
+                start=hit.chunk.start,
+                end=hit.chunk.end,
+                text=hit.chunk.text,
+                ranks=dict(hit.ranks) if explain else None,
+            )
+            for rank, hit in enumerate(hits, start=1)
+        ],
+    )
