@@ -9,7 +9,8 @@ from typing import Any
 from botgpt.adapters.cpu_features import missing_cpu_features
 from botgpt.adapters.echo_engine import EchoEngine
 from botgpt.adapters.engine_protocol import Job
-from botgpt.adapters.engine_server import Scheduler, warm_up
+from botgpt.adapters.engine_scheduler import Scheduler
+from botgpt.adapters.engine_server import warm_up
 
 
 def job(text: str, events: list[dict[str, Any]], max_tokens: int = 50) -> Job:
