@@ -25,9 +25,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _support import median, percentile
 
+from botgpt.adapters.chunk_cache import ChunkCache
+from botgpt.adapters.dense_retriever import DenseRetriever
 from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.domain.model import Chunk, Document, DocumentStatus, Vector
-from botgpt.plugins.builtin.retrievers import ChunkCache, DenseRetriever
 
 DIMENSION = 384
 DOCUMENTS = 10

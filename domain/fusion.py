@@ -1,10 +1,11 @@
-"""Reciprocal-rank fusion of several retrievers' rankings."""
+"""Reciprocal-rank fusion of several retrievers' rankings, and the hybrid strategy built on it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from botgpt.domain.model import ScoredChunk
+from botgpt.domain.model import Document, ScoredChunk
+from botgpt.ports.ai import Retriever
 
 RRF_K = 60
 
@@ -31,3 +32,29 @@ def reciprocal_rank_fusion(
             chunks[key] = scored.chunk
     best = sorted(scores, key=lambda key: (-scores[key], key))[:k]
     return [ScoredChunk(chunks[key], scores[key], tuple(ranks[key])) for key in best]
+
+
+class HybridRetriever:
+    """Dense and BM25, fused by reciprocal rank over the top ``depth`` of each."""
+
+    name = "hybrid"
+
+    def __init__(
+        self,
+        parts: Sequence[Retriever],
+        depth: int = 100,
+        rrf_k: int = 60,
+        weights: dict[str, float] | None = None,
+    ) -> None:
+        self._parts = tuple(parts)
+        self._depth, self._rrf_k = depth, rrf_k
+        self._weights = weights
+
+    async def search(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
+        depth = max(k, self._depth)
+        rankings = {part.name: await part.search(query, documents, depth) for part in self._parts}
+        return reciprocal_rank_fusion(rankings, k, self._rrf_k, self._weights)
+
+    def forget(self, document_id: str) -> None:
+        for part in self._parts:
+            part.forget(document_id)

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from botgpt.adapters.bm25_retriever import Bm25Retriever
+from botgpt.adapters.chunk_cache import ChunkCache
+from botgpt.adapters.dense_retriever import DenseRetriever
 from botgpt.adapters.file_blobs import FileBlobStorage
 from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.domain.documents import DocumentService
+from botgpt.domain.fusion import HybridRetriever
 from botgpt.domain.ingestion import IngestionPolicy, IngestionWorker
 from botgpt.domain.retrieval import RetrievalService
 from botgpt.plugins.builtin.chunkers import SentenceChunker
-from botgpt.plugins.builtin.retrievers import Bm25Retriever, ChunkCache, DenseRetriever, HybridRetriever
 from botgpt.plugins.manager import extractors_by_extension, plugin_manager
 from tests.conftest import SteppingClock
 from tests.fakes import HashingEmbedder
