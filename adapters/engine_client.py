@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from botgpt.adapters.engine_protocol import BUSY, DONE, ERROR, QUEUED, STARTED, TOKEN, TOO_LARGE, decode, encode
-from botgpt.adapters.engine_supervisor import READY, STARTING, EngineSupervisor, ask_status, read_status
+from botgpt.adapters.engine_status import READY, STARTING, ask_status, read_status
+from botgpt.adapters.engine_supervisor import EngineSupervisor
 from botgpt.domain.errors import MessageTooLarge, ModelFailed, ModelUnavailable
 from botgpt.domain.model import ChatMessage, Completion
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from botgpt.adapters.engine_supervisor import ask_status, read_status
+from botgpt.adapters.engine_status import ask_status, read_status
 from tests.e2e.servers import Server, serving
 from tests.engines import HANG, RAISE, SEGFAULT
 

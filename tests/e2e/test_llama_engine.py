@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from botgpt.adapters.engine_client import EngineChatModel
-from botgpt.adapters.engine_supervisor import ask_status
+from botgpt.adapters.engine_status import ask_status
 from botgpt.domain.errors import MessageTooLarge, ModelUnavailable
 from botgpt.domain.model import ChatMessage, Completion, Role
 from botgpt.plugins.builtin.local_chat import build_llama_cpp

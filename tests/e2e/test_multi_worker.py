@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from botgpt.adapters.engine_supervisor import ask_status
+from botgpt.adapters.engine_status import ask_status
 from tests.e2e.servers import serving
 
 
