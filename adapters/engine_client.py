@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +84,16 @@ class EngineChatModel:
         return "stalled" if float(status.get("stalled_for", 0)) > self.stall_seconds else "ok"
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
-        async for item in self.stream(messages, max_tokens=max_tokens, temperature=temperature):
-            if isinstance(item, Completion):
-                return item
+        # Closed at once rather than at garbage collection: the connection goes with it.
+        async with contextlib.aclosing(self.stream(messages, max_tokens=max_tokens, temperature=temperature)) as events:
+            async for item in events:
+                if isinstance(item, Completion):
+                    return item
         raise ModelFailed("the local model returned no answer")
 
     async def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str | Completion]:
+    ) -> AsyncGenerator[str | Completion, None]:
         reader, writer = await self._connect()
         try:
             request = {
