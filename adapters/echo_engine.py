@@ -30,11 +30,10 @@ class EchoEngine:
         self.slots = slots
         self.step_seconds = step_seconds
         self.context_window = context_window
-        self.loads = 0
         self._running: list[_Running] = []
 
     def load(self) -> None:
-        self.loads += 1
+        """Nothing to load."""
 
     @property
     def free_slots(self) -> int:

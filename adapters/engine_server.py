@@ -40,9 +40,8 @@ DEFAULT_FACTORY = "botgpt.adapters.llamacpp_engine:build"
 class EngineServer:
     """Answers connections: ``generate`` requests stream events, ``status`` reports health."""
 
-    def __init__(self, scheduler: Scheduler, loads: int) -> None:
+    def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
-        self.loads = loads
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -63,7 +62,6 @@ class EngineServer:
         return {
             "event": "status",
             "pid": os.getpid(),
-            "loads": self.loads,
             "active": self.scheduler.engine.active,
             "waiting": self.scheduler.waiting,
             "stalled_for": round(self.scheduler.stalled_for(), 3),
@@ -144,10 +142,10 @@ def watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="botgpt-engine-parent", daemon=True).start()
 
 
-async def serve(scheduler: Scheduler, loads: int, socket_path: Path) -> None:
+async def serve(scheduler: Scheduler, socket_path: Path) -> None:
     """Serve on ``socket_path`` until cancelled. Binds beside it and renames, so a client
     never connects to a half-made socket."""
-    server = EngineServer(scheduler, loads)
+    server = EngineServer(scheduler)
     staging = socket_path.with_name(socket_path.name + ".new")
     staging.unlink(missing_ok=True)
     unix_server = await asyncio.start_unix_server(server.handle, path=str(staging))
@@ -174,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     scheduler = Scheduler(engine, queue_depth=int(config.get("engine_queue_depth", 16)))
     threading.Thread(target=scheduler.run, name="botgpt-engine", daemon=True).start()
     try:
-        asyncio.run(serve(scheduler, 1, args.socket))
+        asyncio.run(serve(scheduler, args.socket))
     finally:
         scheduler.stop()
     return 0

@@ -73,7 +73,6 @@ class EngineSupervisor:
         self._process: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=40)
-        self.starts = 0
 
     @property
     def socket_path(self) -> Path:
@@ -136,7 +135,6 @@ class EngineSupervisor:
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment
         )
         self._process = process
-        self.starts += 1
         assert process.stdin is not None
         with contextlib.suppress(BrokenPipeError):
             process.stdin.write(json.dumps(self.config, default=str).encode())

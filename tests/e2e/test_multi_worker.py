@@ -47,7 +47,7 @@ def test_two_http_workers_share_one_engine_on_a_fresh_data_directory(tmp_path: P
         engines = processes_with(f"botgpt.adapters.engine_server --socket {engine_dir}")
         assert len(engines) == 1, engines
         assert engines[0][1] == server.process.pid  # supervised by the server's main process
-        assert ask_status(engine_dir / "engine.sock", 5.0)["loads"] == 1
+        assert ask_status(engine_dir / "engine.sock", 5.0)["pid"] == engines[0][0]  # the workers reach it
         log = server.log()
         assert log.count("engine ready on") == 1
         workers = {pid for pid, parent in processes_with("spawn_main") if parent == server.process.pid}
