@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import attrs
 
 from botgpt.domain.errors import ConversationNotFound
-from botgpt.domain.model import Conversation, ListPosition, Message
+from botgpt.domain.branches import index_by_id, path_to
+from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
 
 def _newest_first(conversation: Conversation) -> tuple[object, ...]:
@@ -37,8 +38,28 @@ class MemoryConversationStore:
             total_tokens=stored.total_tokens + sum(m.tokens for m in messages),
             prompt_tokens=stored.prompt_tokens + sum(m.prompt_tokens for m in messages),
             completion_tokens=stored.completion_tokens + sum(m.completion_tokens for m in messages),
+            active_leaf_id=conversation.active_leaf_id,
         )
         self._messages[conversation.id].extend(messages)
+
+    async def set_active_leaf(self, conversation_id: str, leaf_id: str) -> bool:
+        return self._update(conversation_id, active_leaf_id=leaf_id)
+
+    async def save_summary(
+        self, conversation_id: str, summary: Summary, prompt_tokens: int, completion_tokens: int
+    ) -> bool:
+        stored = self._conversations.get(conversation_id)
+        return stored is not None and self._update(
+            conversation_id, summary=summary, prompt_tokens=stored.prompt_tokens + prompt_tokens,
+            completion_tokens=stored.completion_tokens + completion_tokens,
+        )  # fmt: skip
+
+    def _update(self, conversation_id: str, **changes: object) -> bool:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            return False
+        self._conversations[conversation_id] = attrs.evolve(conversation, **changes)  # type: ignore[arg-type]
+        return True
 
     async def get_conversation(self, user_id: str | None, conversation_id: str) -> Conversation | None:
         conversation = self._conversations.get(conversation_id)
@@ -47,11 +68,7 @@ class MemoryConversationStore:
         return conversation
 
     async def rename_conversation(self, conversation_id: str, title: str) -> bool:
-        conversation = self._conversations.get(conversation_id)
-        if conversation is None:
-            return False
-        self._conversations[conversation_id] = attrs.evolve(conversation, title=title)
-        return True
+        return self._update(conversation_id, title=title)
 
     async def delete_conversation(self, conversation_id: str) -> bool:
         self._messages.pop(conversation_id, None)
@@ -72,8 +89,14 @@ class MemoryConversationStore:
     async def list_messages(self, conversation_id: str) -> list[Message]:
         return list(self._messages.get(conversation_id, ()))
 
-    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        return list(self._messages.get(conversation_id, ())[-limit:])
+    async def branch(self, conversation_id: str, leaf_id: str) -> list[Message]:
+        return path_to(index_by_id(self._messages.get(conversation_id, ())), leaf_id)
+
+    async def get_message(self, conversation_id: str, message_id: str) -> Message | None:
+        return index_by_id(self._messages.get(conversation_id, ())).get(message_id)
+
+    async def children(self, conversation_id: str, parent_id: str | None) -> list[Message]:
+        return [m for m in self._messages.get(conversation_id, ()) if m.parent_id == parent_id]
 
     async def ping(self) -> None:
         return None

@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from botgpt.adapters.mongo_schema import Database
 from botgpt.domain.errors import ConversationNotFound
-from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role
+from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role, Summary
 
 
 def _conversation_doc(conversation: Conversation) -> dict[str, Any]:
@@ -26,7 +26,13 @@ def _conversation_doc(conversation: Conversation) -> dict[str, Any]:
         "total_tokens": conversation.total_tokens,
         "prompt_tokens": conversation.prompt_tokens,
         "completion_tokens": conversation.completion_tokens,
+        "active_leaf_id": conversation.active_leaf_id,
+        "summary": _summary_doc(conversation.summary),
     }
+
+
+def _summary_doc(summary: Summary | None) -> dict[str, Any] | None:
+    return attrs.asdict(summary) if summary else None
 
 
 def _conversation(doc: Mapping[str, Any]) -> Conversation:
@@ -42,6 +48,8 @@ def _conversation(doc: Mapping[str, Any]) -> Conversation:
         total_tokens=doc["total_tokens"],
         prompt_tokens=doc.get("prompt_tokens", 0),
         completion_tokens=doc.get("completion_tokens", 0),
+        active_leaf_id=doc.get("active_leaf_id"),
+        summary=Summary(**doc["summary"]) if doc.get("summary") else None,
     )
 
 
@@ -58,6 +66,7 @@ def _message_doc(message: Message, seq: int) -> dict[str, Any]:
         "prompt_tokens": message.prompt_tokens,
         "completion_tokens": message.completion_tokens,
         "citations": [attrs.asdict(citation) for citation in message.citations],
+        "parent_id": message.parent_id,
     }
 
 
@@ -73,6 +82,7 @@ def _message(doc: Mapping[str, Any]) -> Message:
         prompt_tokens=doc["prompt_tokens"],
         completion_tokens=doc["completion_tokens"],
         citations=tuple(Citation(**item) for item in doc.get("citations", [])),
+        parent_id=doc.get("parent_id"),
     )
 
 
@@ -104,7 +114,7 @@ class MongoConversationStore:
                     "completion_tokens": sum(m.completion_tokens for m in messages),
                     "next_seq": len(messages),
                 },
-                "$set": {"updated_at": conversation.updated_at},
+                "$set": {"updated_at": conversation.updated_at, "active_leaf_id": conversation.active_leaf_id},
             },
             return_document=ReturnDocument.BEFORE,
         )
@@ -121,7 +131,19 @@ class MongoConversationStore:
         return None if doc is None else _conversation(doc)
 
     async def rename_conversation(self, conversation_id: str, title: str) -> bool:
-        result = await self._conversations.update_one({"_id": conversation_id}, {"$set": {"title": title}})
+        return await self._update(conversation_id, {"$set": {"title": title}})
+
+    async def set_active_leaf(self, conversation_id: str, leaf_id: str) -> bool:
+        return await self._update(conversation_id, {"$set": {"active_leaf_id": leaf_id}})
+
+    async def save_summary(
+        self, conversation_id: str, summary: Summary, prompt_tokens: int, completion_tokens: int
+    ) -> bool:
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+        return await self._update(conversation_id, {"$set": {"summary": _summary_doc(summary)}, "$inc": usage})
+
+    async def _update(self, conversation_id: str, update: dict[str, Any]) -> bool:
+        result = await self._conversations.update_one({"_id": conversation_id}, update)
         return bool(result.matched_count)
 
     async def delete_conversation(self, conversation_id: str) -> bool:
@@ -153,10 +175,25 @@ class MongoConversationStore:
         cursor = self._messages.find({"conversation_id": conversation_id}).sort("seq", ASCENDING)
         return [_message(doc) async for doc in cursor]
 
-    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        cursor = self._messages.find({"conversation_id": conversation_id}).sort("seq", DESCENDING).limit(limit)
-        newest_first = [_message(doc) async for doc in cursor]
-        return newest_first[::-1]
+    async def branch(self, conversation_id: str, leaf_id: str) -> list[Message]:
+        # Walk the parent links over ids only, then read just the branch's messages.
+        links = self._messages.find({"conversation_id": conversation_id}, {"parent_id": 1})
+        parent_of = {doc["_id"]: doc.get("parent_id") async for doc in links}
+        path: list[str] = []
+        current: str | None = leaf_id if leaf_id in parent_of else None
+        while current is not None:
+            path.append(current)
+            current = parent_of.get(current)
+        cursor = self._messages.find({"conversation_id": conversation_id, "_id": {"$in": path}}).sort("seq", ASCENDING)
+        return [_message(doc) async for doc in cursor]
+
+    async def get_message(self, conversation_id: str, message_id: str) -> Message | None:
+        doc = await self._messages.find_one({"_id": message_id, "conversation_id": conversation_id})
+        return None if doc is None else _message(doc)
+
+    async def children(self, conversation_id: str, parent_id: str | None) -> list[Message]:
+        query = {"conversation_id": conversation_id, "parent_id": parent_id}
+        return [_message(doc) async for doc in self._messages.find(query).sort("seq", ASCENDING)]
 
     async def ping(self) -> None:
         await self._database.command("ping")

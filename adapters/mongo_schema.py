@@ -18,7 +18,10 @@ Database = Any  # motor's AsyncIOMotorDatabase (untyped)
 
 INDEXES: Mapping[str, list[IndexModel]] = {
     "conversations": [IndexModel([("user_id", ASCENDING), ("updated_at", DESCENDING), ("_id", DESCENDING)])],
-    "messages": [IndexModel([("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True)],
+    "messages": [
+        IndexModel([("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True),
+        IndexModel([("conversation_id", ASCENDING), ("parent_id", ASCENDING), ("seq", ASCENDING)]),
+    ],
     "documents": [
         IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("user_id", ASCENDING), ("sha256", ASCENDING)], unique=True),
@@ -42,3 +45,22 @@ async def ensure_indexes(database: Database) -> None:
     """Create the indexes every query here relies on (idempotent)."""
     for collection, indexes in INDEXES.items():
         await database[collection].create_indexes(indexes)
+
+
+async def upgrade_to_trees(database: Database) -> int:
+    """Turn conversations stored before messages formed a tree into one branch each: every
+    message's parent is the one stored before it, and the last one is the active leaf.
+
+    Idempotent, and safe while several workers start at once: each computes the same links.
+    Returns how many conversations it upgraded.
+    """
+    upgraded = 0
+    async for conversation in database["conversations"].find({"active_leaf_id": {"$exists": False}}, {"_id": 1}):
+        cursor = database["messages"].find({"conversation_id": conversation["_id"]}, {"_id": 1}).sort("seq", ASCENDING)
+        ids = [doc["_id"] async for doc in cursor]
+        for parent, child in zip([None, *ids], ids, strict=False):
+            await database["messages"].update_one({"_id": child}, {"$set": {"parent_id": parent}})
+        leaf = ids[-1] if ids else None
+        await database["conversations"].update_one({"_id": conversation["_id"]}, {"$set": {"active_leaf_id": leaf}})
+        upgraded += 1
+    return upgraded

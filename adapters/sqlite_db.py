@@ -113,6 +113,23 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (key_id, minute)
     ) WITHOUT ROWID;
     """,
+    # Messages form a tree. Every existing conversation becomes one branch: each message's
+    # parent is the one stored before it, and the last one is the active leaf.
+    """
+    ALTER TABLE messages ADD COLUMN parent_id TEXT;
+    ALTER TABLE conversations ADD COLUMN active_leaf_id TEXT;
+    ALTER TABLE conversations ADD COLUMN summary TEXT;
+    UPDATE messages SET parent_id = (
+        SELECT before.id FROM messages AS before
+        WHERE before.conversation_id = messages.conversation_id AND before.seq < messages.seq
+        ORDER BY before.seq DESC LIMIT 1
+    );
+    UPDATE conversations SET active_leaf_id = (
+        SELECT last.id FROM messages AS last WHERE last.conversation_id = conversations.id
+        ORDER BY last.seq DESC LIMIT 1
+    );
+    CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id, seq);
+    """,
 )
 
 

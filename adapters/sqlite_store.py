@@ -14,15 +14,28 @@ import attrs
 
 from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database, stamp
 from botgpt.domain.errors import ConversationNotFound
-from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role
+from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role, Summary
 
 _CONVERSATION_COLUMNS = (
     "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens,"
-    " prompt_tokens, completion_tokens"
+    " prompt_tokens, completion_tokens, active_leaf_id, summary"
 )
 _MESSAGE_COLUMNS = (
-    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations"
+    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations,"
+    " parent_id"
 )
+_INSERT_CONVERSATION = f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES ({','.join('?' * 13)})"
+_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({','.join('?' * 11)})"
+# The ancestors of one message; parents are stored before their children, so seq orders the path.
+_BRANCH_SQL = f"""
+    WITH RECURSIVE path(id) AS (
+        SELECT id FROM messages WHERE conversation_id = ? AND id = ?
+        UNION ALL
+        SELECT messages.parent_id FROM messages JOIN path ON messages.id = path.id
+        WHERE messages.parent_id IS NOT NULL
+    )
+    SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT id FROM path) ORDER BY seq
+"""
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:
@@ -38,7 +51,13 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         total_tokens=row["total_tokens"],
         prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"],
+        active_leaf_id=row["active_leaf_id"],
+        summary=Summary(**json.loads(row["summary"])) if row["summary"] else None,
     )
+
+
+def _summary_json(summary: Summary | None) -> str | None:
+    return json.dumps(attrs.asdict(summary)) if summary else None
 
 
 def _message(row: sqlite3.Row) -> Message:
@@ -53,6 +72,7 @@ def _message(row: sqlite3.Row) -> Message:
         prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"],
         citations=tuple(Citation(**item) for item in json.loads(row["citations"])),
+        parent_id=row["parent_id"],
     )
 
 
@@ -68,6 +88,7 @@ def _message_params(message: Message) -> tuple[Any, ...]:
         message.prompt_tokens,
         message.completion_tokens,
         json.dumps([attrs.asdict(c) for c in message.citations]),
+        message.parent_id,
     )
 
 
@@ -84,6 +105,8 @@ def _conversation_params(conversation: Conversation) -> tuple[Any, ...]:
         conversation.total_tokens,
         conversation.prompt_tokens,
         conversation.completion_tokens,
+        conversation.active_leaf_id,
+        _summary_json(conversation.summary),
     )
 
 
@@ -97,7 +120,7 @@ class SqliteConversationStore:
     async def add_conversation(self, conversation: Conversation, messages: Sequence[Message]) -> None:
         def work() -> None:
             self._db.execute(
-                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                _INSERT_CONVERSATION,
                 _conversation_params(conversation),
             )
             self._insert_messages(messages)
@@ -110,13 +133,14 @@ class SqliteConversationStore:
             updated = self._db.execute(
                 "UPDATE conversations SET updated_at = ?, message_count = message_count + ?,"
                 " total_tokens = total_tokens + ?, prompt_tokens = prompt_tokens + ?,"
-                " completion_tokens = completion_tokens + ? WHERE id = ?",
+                " completion_tokens = completion_tokens + ?, active_leaf_id = ? WHERE id = ?",
                 (
                     stamp(conversation.updated_at),
                     len(messages),
                     sum(m.tokens for m in messages),
                     sum(m.prompt_tokens for m in messages),
                     sum(m.completion_tokens for m in messages),
+                    conversation.active_leaf_id,
                     conversation.id,
                 ),
             )
@@ -128,7 +152,7 @@ class SqliteConversationStore:
 
     def _insert_messages(self, messages: Sequence[Message]) -> None:
         self._db.executemany(
-            f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            _INSERT_MESSAGE,
             [_message_params(message) for message in messages],
         )
 
@@ -144,11 +168,23 @@ class SqliteConversationStore:
         return await self._database.run(work)
 
     async def rename_conversation(self, conversation_id: str, title: str) -> bool:
-        def work() -> bool:
-            cursor = self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
-            return cursor.rowcount > 0
+        return await self._update("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
 
-        return await self._database.run(work)
+    async def set_active_leaf(self, conversation_id: str, leaf_id: str) -> bool:
+        sql = "UPDATE conversations SET active_leaf_id = ? WHERE id = ?"
+        return await self._update(sql, (leaf_id, conversation_id))
+
+    async def save_summary(
+        self, conversation_id: str, summary: Summary, prompt_tokens: int, completion_tokens: int
+    ) -> bool:
+        sql = (
+            "UPDATE conversations SET summary = ?, prompt_tokens = prompt_tokens + ?,"
+            " completion_tokens = completion_tokens + ? WHERE id = ?"
+        )
+        return await self._update(sql, (_summary_json(summary), prompt_tokens, completion_tokens, conversation_id))
+
+    async def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
+        return await self._database.run(lambda: self._db.execute(sql, params).rowcount > 0)
 
     async def delete_conversation(self, conversation_id: str) -> bool:
         def work() -> bool:
@@ -178,13 +214,23 @@ class SqliteConversationStore:
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
         sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq"
-        rows = await self._database.run(lambda: self._db.execute(sql, (conversation_id,)).fetchall())
-        return [_message(row) for row in rows]
+        return await self._messages(sql, (conversation_id,))
 
-    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?"
-        rows = await self._database.run(lambda: self._db.execute(sql, (conversation_id, limit)).fetchall())
-        return [_message(row) for row in reversed(rows)]
+    async def branch(self, conversation_id: str, leaf_id: str) -> list[Message]:
+        return await self._messages(_BRANCH_SQL, (conversation_id, leaf_id))
+
+    async def get_message(self, conversation_id: str, message_id: str) -> Message | None:
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND id = ?"
+        found = await self._messages(sql, (conversation_id, message_id))
+        return found[0] if found else None
+
+    async def children(self, conversation_id: str, parent_id: str | None) -> list[Message]:
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY seq"
+        return await self._messages(sql, (conversation_id, parent_id))
+
+    async def _messages(self, sql: str, params: tuple[Any, ...]) -> list[Message]:
+        rows = await self._database.run(lambda: self._db.execute(sql, params).fetchall())
+        return [_message(row) for row in rows]
 
     async def ping(self) -> None:
         await self._database.run(lambda: self._db.execute("SELECT 1").fetchone())

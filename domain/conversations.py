@@ -1,62 +1,72 @@
-"""Conversation use cases: start, continue, list, read, rename and delete."""
+"""Conversation turns: start, continue (or branch), regenerate, and stateless turns.
+
+Reading and managing stored conversations is ``history.py``'s job.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 import attrs
 
+from botgpt.domain.branches import last_user_index
 from botgpt.domain.clock import utc_now
-from botgpt.domain.context import MIN_MESSAGE_COST, ContextBudget, message_cost, newest_that_fit
-from botgpt.domain.cursors import decode_cursor, encode_cursor
 from botgpt.domain.errors import (
-    ChatModelError,
-    ConversationNotFound,
     DocumentsUnavailable,
     InvalidRequest,
     MessageTooLarge,
     ModelFailed,
     ModelUnavailable,
+    NothingToRegenerate,
     UnsupportedMode,
 )
 from botgpt.domain.grounding import Source, citations_for, grounded_text, select_sources
-from botgpt.domain.ids import checked_id, new_id
+from botgpt.domain.history import message_of, owned_conversation
+from botgpt.domain.ids import new_id
 from botgpt.domain.model import (
     ChatMessage,
     Citation,
     Completion,
     Conversation,
-    ConversationDetail,
     Document,
-    ListPosition,
     Message,
     Mode,
-    Page,
     Role,
     Turn,
 )
 from botgpt.domain.policy import ConversationPolicy, TitleStrategy
+from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
-from botgpt.domain.titles import clean_model_title, title_from_message
+from botgpt.domain.titles import model_title, title_from_message
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
 from botgpt.ports.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_SIZE = 100
 # The instruction and "Sources:"/"Question:" labels around a grounded question.
 GROUNDING_OVERHEAD_TOKENS = 48
-TITLE_PROMPT = (
-    "Write a title of at most six words for a chat that starts with the user's message. Reply with the title only."
-)
+# ``parent_id`` that starts a new first message: editing the conversation's opening message.
+ROOT = "root"
+
+
+class AfterTurn(Protocol):
+    """Told about every stored turn, after the answer was delivered (summary memory)."""
+
+    def schedule(self, conversation: Conversation) -> None:
+        """Start whatever follows a turn, without delaying it."""
+        ...
 
 
 @attrs.frozen
 class PreparedTurn:
-    """A checked turn, ready for the model: nothing of it is stored yet."""
+    """A checked turn, ready for the model: nothing of it is stored yet.
+
+    ``regenerated`` turns answer a user message that is already stored.
+    """
 
     conversation: Conversation
     user_message: Message
@@ -64,15 +74,17 @@ class PreparedTurn:
     sources: tuple[Source, ...]
     is_new: bool
     stored: bool = True
+    regenerated: bool = False
 
 
 @attrs.define
 class ConversationService:
-    """The conversation use cases, independent of HTTP, storage and model vendor.
+    """The turn use cases, independent of HTTP, storage and model vendor.
 
     A turn is atomic: the user's message and the assistant's answer are stored together
     after the model has answered. A failed model call stores nothing, so the client can
-    simply send the same message again.
+    simply send the same message again. Turns extend the active branch, or start a new
+    branch from an earlier message (an edit), or add an alternative answer (regenerate).
     """
 
     store: ConversationStore
@@ -81,6 +93,12 @@ class ConversationService:
     policy: ConversationPolicy = attrs.Factory(ConversationPolicy)
     clock: Callable[[], datetime] = utc_now
     retrieval: RetrievalService | None = None
+    after_turn: AfterTurn | None = None
+
+    @property
+    def prompts(self) -> PromptBuilder:
+        """Prompt packing for the current model and policy."""
+        return PromptBuilder(self.chat, self.tokens, self.policy)
 
     async def start(
         self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
@@ -88,9 +106,13 @@ class ConversationService:
         """Create a conversation with its first message and the model's answer."""
         return await self.complete_turn(await self.prepare_start(user_id, text, mode, document_ids))
 
-    async def post(self, user_id: str | None, conversation_id: str, text: str) -> Turn:
+    async def post(self, user_id: str | None, conversation_id: str, text: str, parent_id: str | None = None) -> Turn:
         """Add a user message to a conversation and store the model's answer."""
-        return await self.complete_turn(await self.prepare_post(user_id, conversation_id, text))
+        return await self.complete_turn(await self.prepare_post(user_id, conversation_id, text, parent_id))
+
+    async def regenerate(self, user_id: str | None, conversation_id: str) -> Turn:
+        """Answer the active branch's last user message again."""
+        return await self.complete_turn(await self.prepare_regenerate(user_id, conversation_id))
 
     async def prepare_start(
         self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
@@ -103,21 +125,37 @@ class ConversationService:
         if not user_id.strip():
             raise InvalidRequest("a user is required: send user_id, or use an API key")
         documents = await self._documents_for_new(user_id, mode, document_ids)
-        now = self.clock()
-        conversation = Conversation(
-            id=new_id(), user_id=user_id, title=title_from_message(text), mode=mode, created_at=now,
-            updated_at=now, document_ids=tuple(d.id for d in documents),
-        )  # fmt: skip
-        user_message = self._user_message(conversation.id, text, now)
+        conversation = self._new_conversation(user_id, text, mode, documents)
+        user_message = self._user_message(conversation.id, text, conversation.created_at)
         return await self._prepare(conversation, (), user_message, documents, is_new=True)
 
-    async def prepare_post(self, user_id: str | None, conversation_id: str, text: str) -> PreparedTurn:
-        """Check everything and build the prompt of a follow-up turn."""
-        conversation = await self._owned(user_id, conversation_id)
-        user_message = self._user_message(conversation.id, text, self.clock())
+    async def prepare_post(
+        self, user_id: str | None, conversation_id: str, text: str, parent_id: str | None = None
+    ) -> PreparedTurn:
+        """Check everything and build the prompt of a follow-up turn.
+
+        Without ``parent_id`` the turn continues the active branch. With the id of an earlier
+        assistant message (or ``"root"``) it starts a new branch there: an edit.
+        """
+        conversation = await owned_conversation(self.store, user_id, conversation_id)
+        parent = await self._parent(conversation, parent_id)
+        user_message = self._user_message(conversation.id, text, self.clock(), parent)
         documents = await self._documents_of(conversation)
-        history = await self.store.recent_messages(conversation.id, self._history_fetch_limit())
+        history = await self.store.branch(conversation.id, parent) if parent else []
         return await self._prepare(conversation, history, user_message, documents, is_new=False)
+
+    async def prepare_regenerate(self, user_id: str | None, conversation_id: str) -> PreparedTurn:
+        """Check everything and build the prompt that answers the active branch's last user
+        message again; the new answer will be a sibling of the old one."""
+        conversation = await owned_conversation(self.store, user_id, conversation_id)
+        leaf = conversation.active_leaf_id
+        path = await self.store.branch(conversation.id, leaf) if leaf else []
+        index = last_user_index(path)
+        if index is None:
+            raise NothingToRegenerate("this conversation has no user message to answer again")
+        documents = await self._documents_of(conversation)
+        turn = await self._prepare(conversation, path[:index], path[index], documents, is_new=False)
+        return attrs.evolve(turn, regenerated=True)
 
     async def prepare_stateless(
         self, user_id: str, messages: Sequence[ChatMessage], document_ids: Sequence[str] = ()
@@ -129,22 +167,13 @@ class ConversationService:
             raise InvalidRequest("the last message must be the user's")
         mode = Mode.RAG if document_ids else Mode.OPEN_CHAT
         documents = await self._documents_for_new(user_id, mode, document_ids)
-        now = self.clock()
-        conversation = Conversation(
-            id=new_id(), user_id=user_id, title=title_from_message(messages[-1].content), mode=mode,
-            created_at=now, updated_at=now, document_ids=tuple(d.id for d in documents),
-        )  # fmt: skip
+        conversation = self._new_conversation(user_id, messages[-1].content, mode, documents)
+        now = conversation.created_at
         system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
         history = [self._history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM]
         user_message = self._user_message(conversation.id, messages[-1].content, now)
         turn = await self._prepare(conversation, history, user_message, documents, is_new=False, system=system)
         return attrs.evolve(turn, stored=False)
-
-    def _history_message(self, conversation_id: str, message: ChatMessage, at: datetime) -> Message:
-        return Message(
-            id=new_id(), conversation_id=conversation_id, role=message.role, content=message.content, created_at=at,
-            tokens=self.tokens.count(message.content),
-        )  # fmt: skip
 
     async def complete_turn(self, turn: PreparedTurn) -> Turn:
         """Ask the model for the whole answer, then store the turn."""
@@ -172,133 +201,91 @@ class ConversationService:
             raise ModelUnavailable("the answer stream ended without completing")
         yield await self._finish(turn, completion)
 
+    def build_prompt(
+        self, history: Sequence[Message], user_message: Message, final_text: str | None = None,
+        system: str | None = None,
+    ) -> list[ChatMessage]:  # fmt: skip
+        """The prompt for one turn without a summary (see ``PromptBuilder.build``)."""
+        system = self.policy.system_prompt if system is None else system
+        return self.prompts.build(system, history, user_message, final_text)
+
+    async def _parent(self, conversation: Conversation, parent_id: str | None) -> str | None:
+        if parent_id is None:
+            return conversation.active_leaf_id
+        if parent_id == ROOT:
+            return None
+        parent = await message_of(self.store, conversation, parent_id)
+        if parent.role is Role.USER:
+            raise InvalidRequest(f"parent_id must name an assistant message, or be {ROOT!r} to edit the first one")
+        return parent.id
+
     async def _prepare(
-        self, conversation: Conversation, history: Sequence[Message], user_message: Message,
+        self, conversation: Conversation, path: Sequence[Message], user_message: Message,
         documents: Sequence[Document], is_new: bool, system: str | None = None,
     ) -> PreparedTurn:  # fmt: skip
-        sources = await self._sources(user_message, documents) if documents else []
+        system, history = self.prompts.system_and_history(path, conversation.summary, system)
+        sources = await self._sources(user_message, documents, system) if documents else []
         final_text = grounded_text(user_message.content, sources) if sources else user_message.content
-        prompt = self.build_prompt(history, user_message, final_text, system)
+        prompt = self.prompts.build(system, history, user_message, final_text)
         return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new)
 
     async def _finish(self, turn: PreparedTurn, completion: Completion) -> Turn:
         if not completion.text.strip():
             raise ModelFailed("the model returned an empty answer")
         citations = citations_for(completion.text, turn.sources)
-        assistant_message = self._assistant_message(turn.conversation.id, completion, citations)
-        conversation = _with_turn(turn.conversation, turn.user_message, assistant_message)
-        messages = (turn.user_message, assistant_message)
+        answer = self._assistant_message(turn.user_message, completion, citations)
+        new_messages = (answer,) if turn.regenerated else (turn.user_message, answer)
+        conversation = _with_messages(turn.conversation, new_messages)
         if not turn.stored:
-            return Turn(conversation, turn.user_message, assistant_message)
+            return Turn(conversation, turn.user_message, answer)
         if turn.is_new:
-            conversation = attrs.evolve(
-                conversation, title=await self._title(turn.user_message.content, conversation.title)
-            )
-            await self.store.add_conversation(conversation, messages)
+            conversation = attrs.evolve(conversation, title=await self._title(turn.user_message.content, conversation))
+            await self.store.add_conversation(conversation, new_messages)
         else:
-            await self.store.append_messages(conversation, messages)
-        return Turn(conversation, turn.user_message, assistant_message)
+            await self.store.append_messages(conversation, new_messages)
+        if self.after_turn is not None:
+            self.after_turn.schedule(conversation)
+        return Turn(conversation, turn.user_message, answer)
 
-    async def list_conversations(
-        self, user_id: str, limit: int = 20, offset: int = 0, cursor: str | None = None
-    ) -> Page[Conversation]:
-        """A user's conversations, newest first, by offset or by cursor."""
-        _check_page(limit, offset, cursor)
-        after = decode_cursor(cursor) if cursor else None
-        rows = await self.store.list_conversations(user_id, limit + 1, offset, after)
-        total = await self.store.count_conversations(user_id)
-        items = tuple(rows[:limit])
-        more = len(rows) > limit
-        next_cursor = encode_cursor(ListPosition(items[-1].updated_at, items[-1].id)) if more else None
-        return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
+    def _new_conversation(self, user_id: str, text: str, mode: Mode, documents: Sequence[Document]) -> Conversation:
+        now = self.clock()
+        return Conversation(
+            id=new_id(), user_id=user_id, title=title_from_message(text), mode=mode, created_at=now, updated_at=now,
+            document_ids=tuple(d.id for d in documents),
+        )  # fmt: skip
 
-    async def get(self, user_id: str | None, conversation_id: str) -> ConversationDetail:
-        """One conversation with its messages, oldest first."""
-        conversation = await self._owned(user_id, conversation_id)
-        messages = await self.store.list_messages(conversation.id)
-        return ConversationDetail(conversation, tuple(messages))
+    def _history_message(self, conversation_id: str, message: ChatMessage, at: datetime) -> Message:
+        return Message(
+            id=new_id(), conversation_id=conversation_id, role=message.role, content=message.content, created_at=at,
+            tokens=self.tokens.count(message.content),
+        )  # fmt: skip
 
-    async def rename(self, user_id: str | None, conversation_id: str, title: str) -> Conversation:
-        """Give a conversation a new title."""
-        title = " ".join(title.split())
-        if not title or len(title) > self.policy.max_title_chars:
-            raise InvalidRequest(f"title must be 1 to {self.policy.max_title_chars} characters")
-        conversation = await self._owned(user_id, conversation_id)
-        if not await self.store.rename_conversation(conversation.id, title):
-            raise ConversationNotFound("conversation not found")
-        return attrs.evolve(conversation, title=title)
-
-    async def delete(self, user_id: str | None, conversation_id: str) -> None:
-        """Delete a conversation together with its messages."""
-        conversation = await self._owned(user_id, conversation_id)
-        if not await self.store.delete_conversation(conversation.id):
-            raise ConversationNotFound("conversation not found")
-
-    async def _owned(self, user_id: str | None, conversation_id: str) -> Conversation:
-        checked_id(conversation_id, "conversation id")
-        conversation = await self.store.get_conversation(user_id, conversation_id)
-        if conversation is None:
-            raise ConversationNotFound("conversation not found")
-        return conversation
-
-    def _user_message(self, conversation_id: str, text: str, at: datetime) -> Message:
+    def _user_message(self, conversation_id: str, text: str, at: datetime, parent_id: str | None = None) -> Message:
         if not text.strip():
             raise InvalidRequest("message must not be empty")
         if len(text) > self.policy.max_message_chars:
             raise MessageTooLarge(f"message is {len(text)} characters; the limit is {self.policy.max_message_chars}")
         return Message(
-            id=new_id(),
-            conversation_id=conversation_id,
-            role=Role.USER,
-            content=text,
-            created_at=at,
-            tokens=self.tokens.count(text),
-        )
+            id=new_id(), conversation_id=conversation_id, role=Role.USER, content=text, created_at=at,
+            tokens=self.tokens.count(text), parent_id=parent_id,
+        )  # fmt: skip
 
     def _assistant_message(
-        self, conversation_id: str, completion: Completion, citations: tuple[Citation, ...]
+        self, question: Message, completion: Completion, citations: tuple[Citation, ...]
     ) -> Message:
         return Message(
-            id=new_id(),
-            conversation_id=conversation_id,
-            role=Role.ASSISTANT,
-            content=completion.text,
-            created_at=self.clock(),
-            tokens=self.tokens.count(completion.text),
-            model=completion.model,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            citations=citations,
-        )
+            id=new_id(), conversation_id=question.conversation_id, role=Role.ASSISTANT, content=completion.text,
+            created_at=self.clock(), tokens=self.tokens.count(completion.text), model=completion.model,
+            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+            citations=citations, parent_id=question.id,
+        )  # fmt: skip
 
-    def build_prompt(
-        self, history: Sequence[Message], user_message: Message, final_text: str | None = None,
-        system: str | None = None,
-    ) -> list[ChatMessage]:  # fmt: skip
-        """The prompt for one turn: system prompt, the newest history that fits, then the
-        message (``final_text``, when given, is the message grounded in its sources)."""
-        system = self.policy.system_prompt if system is None else system
-        final_text = user_message.content if final_text is None else final_text
-        final_tokens = user_message.tokens if final_text is user_message.content else self.tokens.count(final_text)
-        room = self._budget().history_room(self.tokens.count(system), final_tokens)
-        if room < 0:
-            raise MessageTooLarge(
-                f"message is {user_message.tokens} tokens; it does not fit the model's context window"
-            )
-        kept = newest_that_fit(history, room, message_cost, self.policy.history_max_messages)
-        return [
-            ChatMessage(Role.SYSTEM, system),
-            *(ChatMessage(message.role, message.content) for message in kept),
-            ChatMessage(Role.USER, final_text),
-        ]
-
-    def _system_tokens(self) -> int:
-        return self.tokens.count(self.policy.system_prompt)
-
-    async def _sources(self, user_message: Message, documents: Sequence[Document]) -> list[Source]:
+    async def _sources(self, user_message: Message, documents: Sequence[Document], system: str) -> list[Source]:
         assert self.retrieval is not None
         retrieved = await self.retrieval.search_documents(user_message.content, documents, self.policy.rag_top_k)
-        room = self._budget().history_room(self._system_tokens(), user_message.tokens + GROUNDING_OVERHEAD_TOKENS)
+        room = self.prompts.budget().history_room(
+            self.tokens.count(system), user_message.tokens + GROUNDING_OVERHEAD_TOKENS
+        )
         budget = min(self.policy.rag_context_tokens, room)
         return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
 
@@ -315,38 +302,19 @@ class ConversationService:
         """A RAG conversation's documents that still exist; deleted ones are skipped."""
         if conversation.mode is Mode.OPEN_CHAT or self.retrieval is None:
             return []
-        remaining = [
-            document_id
-            for document_id in conversation.document_ids
-            if await self.retrieval.store.get_document(conversation.user_id, document_id) is not None
-        ]
+        remaining = await self.retrieval.existing_document_ids(conversation.user_id, conversation.document_ids)
         if not remaining:
             raise DocumentsUnavailable("every document of this conversation has been deleted")
         return await self.retrieval.ready_documents(conversation.user_id, remaining)
 
-    def _budget(self) -> ContextBudget:
-        return ContextBudget(self.chat.context_window, self.policy.max_answer_tokens, self.policy.safety_margin)
-
-    def _history_fetch_limit(self) -> int:
-        # Every message costs at least its template overhead plus one token, so no more
-        # than this many can ever fit: the store never has to read a whole long history.
-        most_that_fit = self._budget().usable // MIN_MESSAGE_COST + 1
-        return min(self.policy.history_max_messages, most_that_fit)
-
-    async def _title(self, text: str, fallback: str) -> str:
+    async def _title(self, text: str, conversation: Conversation) -> str:
         if self.policy.title_strategy is not TitleStrategy.MODEL:
-            return fallback
-        prompt = [ChatMessage(Role.SYSTEM, TITLE_PROMPT), ChatMessage(Role.USER, text[:2000])]
-        try:
-            completion = await self.chat.complete(prompt, max_tokens=16, temperature=0.0)
-        except ChatModelError:
-            # A title is a nicety: the conversation must not fail because of it.
-            log.warning("the model could not write a title; using the first message")
-            return fallback
-        return clean_model_title(completion.text) or fallback
+            return conversation.title
+        return await model_title(self.chat, text, conversation.title)
 
 
-def _with_turn(conversation: Conversation, *messages: Message) -> Conversation:
+def _with_messages(conversation: Conversation, messages: Sequence[Message]) -> Conversation:
+    """The conversation after ``messages`` were added: counters, time, and the new leaf."""
     return attrs.evolve(
         conversation,
         updated_at=messages[-1].created_at,
@@ -354,13 +322,5 @@ def _with_turn(conversation: Conversation, *messages: Message) -> Conversation:
         total_tokens=conversation.total_tokens + sum(m.tokens for m in messages),
         prompt_tokens=conversation.prompt_tokens + sum(m.prompt_tokens for m in messages),
         completion_tokens=conversation.completion_tokens + sum(m.completion_tokens for m in messages),
+        active_leaf_id=messages[-1].id,
     )
-
-
-def _check_page(limit: int, offset: int, cursor: str | None) -> None:
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    if offset < 0:
-        raise InvalidRequest("offset must be >= 0")
-    if cursor and offset:
-        raise InvalidRequest("give either cursor or offset, not both")

@@ -41,6 +41,36 @@ class DocumentNotFound(NotFound):
     code = "document_not_found"
 
 
+class MessageNotFound(NotFound):
+    """No such message in this conversation (it may belong to another one, or another user)."""
+
+    code = "message_not_found"
+
+
+class Conflict(BotgptError):
+    """The request is well formed, but the conversation's state does not allow it."""
+
+    code = "conflict"
+
+
+class NothingToRegenerate(Conflict):
+    """The active branch has no user message to answer again."""
+
+    code = "nothing_to_regenerate"
+
+
+class InvalidTree(InvalidRequest):
+    """Imported messages do not form a tree: a repeated id, or a parent that is missing."""
+
+    code = "invalid_tree"
+
+
+class ImportTooLarge(InvalidRequest):
+    """An import exceeds the configured size."""
+
+    code = "import_too_large"
+
+
 class DocumentNotReady(BotgptError):
     """A document is still being ingested, or failed; ``status`` says which."""
 

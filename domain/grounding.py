@@ -76,4 +76,5 @@ def _citation(source: Source) -> Citation:
         end=chunk.end,
         score=round(source.scored.score, 6),
         snippet=chunk.text.strip()[:SNIPPET_CHARS],
+        number=source.number,
     )

@@ -33,8 +33,25 @@ def _non_negative(_: object, attribute: attrs.Attribute[int], value: int) -> Non
 
 
 @attrs.frozen
+class Summary:
+    """What the turns that fell out of the context window said, folded into a few sentences.
+
+    It covers the branch from the root through ``through_id``; on a branch that does not
+    pass through that message it does not apply. ``tokens`` is its cost in a prompt.
+    """
+
+    text: str
+    through_id: str
+    tokens: int = attrs.field(validator=_non_negative)
+
+
+@attrs.frozen
 class Conversation:
-    """A conversation owned by one user. Renames and new turns produce new instances."""
+    """A conversation owned by one user. Renames and new turns produce new instances.
+
+    Its messages form a tree (each names its ``parent_id``); ``active_leaf_id`` is the end
+    of the branch that is shown and continued, ``None`` while there are no messages.
+    """
 
     id: str
     user_id: str
@@ -47,6 +64,8 @@ class Conversation:
     total_tokens: int = attrs.field(default=0, validator=_non_negative)
     prompt_tokens: int = attrs.field(default=0, validator=_non_negative)
     completion_tokens: int = attrs.field(default=0, validator=_non_negative)
+    active_leaf_id: str | None = None
+    summary: Summary | None = None
 
 
 @attrs.frozen
@@ -55,7 +74,8 @@ class Message:
 
     ``tokens`` counts the content with the configured token counter; it is what the
     context packer budgets with. ``prompt_tokens`` and ``completion_tokens`` are the usage
-    the model reported for an assistant message (zero for user messages).
+    the model reported for an assistant message (zero for user messages). ``parent_id`` is
+    the message it answers or follows, ``None`` for a first message.
     """
 
     id: str
@@ -68,11 +88,13 @@ class Message:
     prompt_tokens: int = attrs.field(default=0, validator=_non_negative)
     completion_tokens: int = attrs.field(default=0, validator=_non_negative)
     citations: tuple[Citation, ...] = ()
+    parent_id: str | None = None
 
 
 @attrs.frozen
 class Citation:
-    """A passage an answer rests on: which chunk, where in the document, how relevant."""
+    """A passage an answer rests on: which chunk, where in the document, how relevant, and
+    the ``[number]`` it had in the prompt (0 where unknown: answers stored before it was kept)."""
 
     document_id: str
     filename: str
@@ -81,6 +103,7 @@ class Citation:
     end: int
     score: float
     snippet: str
+    number: int = 0
 
 
 @attrs.frozen
@@ -112,7 +135,25 @@ class Turn:
 
 @attrs.frozen
 class ConversationDetail:
-    """A conversation with all of its messages, oldest first."""
+    """A conversation with the messages of its active branch, oldest first."""
+
+    conversation: Conversation
+    messages: tuple[Message, ...]
+
+
+@attrs.frozen
+class Siblings:
+    """The alternatives at one point of a conversation: every child of one parent, oldest
+    first, and which of them lies on the active branch (``None`` if none does)."""
+
+    parent_id: str | None
+    messages: tuple[Message, ...]
+    active_id: str | None
+
+
+@attrs.frozen
+class ConversationTree:
+    """A whole conversation: every message of every branch, parents before children."""
 
     conversation: Conversation
     messages: tuple[Message, ...]

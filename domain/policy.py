@@ -23,7 +23,8 @@ def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
 
 @attrs.frozen
 class ConversationPolicy:
-    """How turns are built: prompt, answer size, history ceiling, limits and titles."""
+    """How turns are built: prompt, answer size, history ceiling, limits, titles, and whether
+    turns that scroll out of the window are folded into a summary (and how long it may be)."""
 
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_answer_tokens: int = attrs.field(default=256, validator=_positive)
@@ -35,3 +36,5 @@ class ConversationPolicy:
     max_title_chars: int = attrs.field(default=200, validator=_positive)
     rag_top_k: int = attrs.field(default=5, validator=_positive)
     rag_context_tokens: int = attrs.field(default=700, validator=_positive)
+    summary_memory: bool = True
+    summary_max_tokens: int = attrs.field(default=160, validator=_positive)

@@ -16,6 +16,11 @@ MAX_K = 100
 MAX_QUERY_CHARS = 4000
 
 
+async def owned_document_ids(store: DocumentStore, user_id: str, document_ids: Sequence[str]) -> list[str]:
+    """Those of ``document_ids`` that exist and belong to ``user_id``, in order."""
+    return [d for d in document_ids if await store.get_document(user_id, d) is not None]
+
+
 @attrs.define
 class RetrievalService:
     """Searches a user's ready documents with the configured retriever."""
@@ -61,6 +66,10 @@ class RetrievalService:
                 )
             documents.append(document)
         return documents
+
+    async def existing_document_ids(self, user_id: str, document_ids: Sequence[str]) -> list[str]:
+        """Those of ``document_ids`` that the user still owns (in any state), in order."""
+        return await owned_document_ids(self.store, user_id, document_ids)
 
     def _check_embedder(self, documents: Sequence[Document]) -> None:
         foreign = sorted({d.embedder for d in documents if d.embedder != self.embedder.name}, key=str)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
+from botgpt.domain.errors import ChatModelError
+from botgpt.domain.model import ChatMessage, Role
+from botgpt.ports.chat import ChatModel
+
+log = logging.getLogger(__name__)
+
 TITLE_MAX_CHARS = 60
 UNTITLED = "New conversation"
 
@@ -27,3 +35,20 @@ def clean_model_title(raw: str, max_chars: int = TITLE_MAX_CHARS) -> str | None:
     if not line:
         return None
     return title_from_message(line, max_chars)
+
+
+TITLE_PROMPT = (
+    "Write a title of at most six words for a chat that starts with the user's message. Reply with the title only."
+)
+
+
+async def model_title(chat: ChatModel, text: str, fallback: str) -> str:
+    """A title written by ``chat`` for a conversation starting with ``text``; ``fallback`` if
+    the model fails or writes nothing usable (a title is a nicety, never a reason to fail)."""
+    prompt = [ChatMessage(Role.SYSTEM, TITLE_PROMPT), ChatMessage(Role.USER, text[:2000])]
+    try:
+        completion = await chat.complete(prompt, max_tokens=16, temperature=0.0)
+    except ChatModelError:
+        log.warning("the model could not write a title; using the first message")
+        return fallback
+    return clean_model_title(completion.text) or fallback

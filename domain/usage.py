@@ -39,10 +39,12 @@ class UsageService:
 
     async def record(self, user_id: str, key: ApiKey | None, message: Message) -> None:
         """Add an answer's tokens to the ledger."""
-        await self.store.add_usage(
-            user_id, key.id if key else OPEN_MODE_KEY, self.clock().date(), message.prompt_tokens,
-            message.completion_tokens,
-        )  # fmt: skip
+        await self.record_tokens(user_id, key, message.prompt_tokens, message.completion_tokens)
+
+    async def record_tokens(self, user_id: str, key: ApiKey | None, prompt_tokens: int, completion_tokens: int) -> None:
+        """Add tokens spent for the user (by ``key``, or by no key: background work) to the ledger."""
+        key_id = key.id if key else OPEN_MODE_KEY
+        await self.store.add_usage(user_id, key_id, self.clock().date(), prompt_tokens, completion_tokens)
 
     async def totals(self, user_id: str) -> UsageTotals:
         """Everything the user has spent."""

@@ -1,4 +1,5 @@
-"""The ``botgpt`` command: ``serve`` the HTTP API, or ``chat`` in the terminal."""
+"""The ``botgpt`` command: ``serve`` the HTTP API, ``chat`` in the terminal, manage keys,
+export and import conversations."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import attrs
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
 from botgpt.domain.keys import KeyService
+from botgpt.entrypoints.cli_transfer import add_transfer_commands
 from botgpt.entrypoints.container import build_container
 from botgpt.entrypoints.core import open_core, provided, stop_resources
 from botgpt.entrypoints.logs import configure_logging
@@ -72,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key", help="key id or prefix")
     revoke.set_defaults(run=_keys(_revoke_key))
+
+    add_transfer_commands(commands)
 
     settings = commands.add_parser("settings", help="print every setting and its current value")
     settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")

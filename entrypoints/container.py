@@ -20,9 +20,13 @@ from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.clock import utc_now, wall_now
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
+from botgpt.domain.history import ConversationHistory
 from botgpt.domain.ingestion import IngestionWorker
 from botgpt.domain.keys import KeyService
+from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.summaries import SummaryMemory
+from botgpt.domain.transfer import ConversationTransfer
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints import resources
 from botgpt.entrypoints.http.identity import KeyOrSeedIdentity
@@ -67,15 +71,51 @@ class Container(containers.DeclarativeContainer):
         resources.retriever, plugins=plugins, config=config, store=document_store, embedder=embedder
     )
 
+    policy = settings.provided.policy.call()
+    key_store = providers.Selector(
+        settings.provided.store,
+        sqlite=providers.Singleton(SqliteKeyStore, database),
+        mongo=providers.Singleton(MongoKeyStore, mongo),
+        memory=providers.Singleton(MemoryKeyStore),
+    )
+    usage_store = providers.Selector(
+        settings.provided.store,
+        sqlite=providers.Singleton(SqliteUsageStore, database),
+        mongo=providers.Singleton(MongoUsageStore, mongo),
+        memory=providers.Singleton(MemoryUsageStore),
+    )
+    keys = providers.Singleton(KeyService, store=key_store, clock=wall_clock)
+    usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock)
+    identity = providers.Singleton(KeyOrSeedIdentity)
+
+    summary_writer = providers.Resource(resources.summary_writer, plugins=plugins, config=config, chat=chat_model)
+    summary_memory = providers.Resource(
+        resources.summary_memory,
+        enabled=settings.provided.summary_memory,
+        make_memory=providers.Factory(
+            SummaryMemory,
+            store=store,
+            writer=summary_writer,
+            tokens=token_counter,
+            prompts=providers.Factory(PromptBuilder, chat=chat_model, tokens=token_counter, policy=policy),
+            usage=usage,
+        ).provider,
+    )
+
     retrieval = providers.Singleton(RetrievalService, store=document_store, retriever=retriever, embedder=embedder)
     conversations = providers.Singleton(
         ConversationService,
         store=store,
         chat=chat_model,
         tokens=token_counter,
-        policy=settings.provided.policy.call(),
+        policy=policy,
         clock=clock,
         retrieval=retrieval,
+        after_turn=summary_memory,
+    )
+    history = providers.Singleton(ConversationHistory, store=store, policy=policy)
+    transfer = providers.Singleton(
+        ConversationTransfer, store=store, history=history, tokens=token_counter, documents=document_store, clock=clock
     )
 
     ingest_wake = providers.Singleton(asyncio.Event)
@@ -105,22 +145,6 @@ class Container(containers.DeclarativeContainer):
         count=settings.provided.ingest_workers,
         wake=ingest_wake,
     )
-
-    key_store = providers.Selector(
-        settings.provided.store,
-        sqlite=providers.Singleton(SqliteKeyStore, database),
-        mongo=providers.Singleton(MongoKeyStore, mongo),
-        memory=providers.Singleton(MemoryKeyStore),
-    )
-    usage_store = providers.Selector(
-        settings.provided.store,
-        sqlite=providers.Singleton(SqliteUsageStore, database),
-        mongo=providers.Singleton(MongoUsageStore, mongo),
-        memory=providers.Singleton(MemoryUsageStore),
-    )
-    keys = providers.Singleton(KeyService, store=key_store, clock=wall_clock)
-    usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock)
-    identity = providers.Singleton(KeyOrSeedIdentity)
 
 
 def build_container(settings: Settings | None = None) -> Container:

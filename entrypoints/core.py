@@ -10,8 +10,10 @@ import attrs
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
+from botgpt.domain.history import ConversationHistory
 from botgpt.domain.keys import KeyService
 from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.transfer import ConversationTransfer
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.resources import resolved
@@ -22,13 +24,17 @@ from botgpt.entrypoints.settings import Settings
 class Core:
     """The use cases of a running botgpt, ready to call.
 
-    - ``conversations``: start, continue, list, read, rename and delete conversations.
+    - ``conversations``: start, continue, branch from an earlier message, and regenerate turns.
+    - ``history``: list, read, rename and delete conversations; siblings and branch switching.
+    - ``transfer``: export a conversation's whole tree, and import one.
     - ``documents``: upload, read (ingestion status), list and delete documents.
     - ``search``: ranked passages of a user's ready documents, without the model.
     - ``keys`` and ``usage``: API keys, and token usage per user and conversation.
     """
 
     conversations: ConversationService
+    history: ConversationHistory
+    transfer: ConversationTransfer
     documents: DocumentService
     search: RetrievalService
     keys: KeyService
@@ -65,6 +71,8 @@ async def open_core(settings: Settings | None = None) -> AsyncIterator[Core]:
     try:
         yield Core(
             conversations=await provided(container.conversations),
+            history=await provided(container.history),
+            transfer=await provided(container.transfer),
             documents=await provided(container.documents),
             search=await provided(container.retrieval),
             keys=await provided(container.keys),

@@ -15,6 +15,7 @@ import pluggy
 from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database
 from botgpt.domain.fallback import FallbackChatModel
 from botgpt.domain.ingestion import IngestionWorker
+from botgpt.domain.summaries import SummaryMemory
 from botgpt.entrypoints.settings import Settings, SettingsError
 from botgpt.plugins.hookspecs import RetrieverContext
 from botgpt.plugins.manager import (
@@ -90,6 +91,32 @@ async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -
         for model in models:
             await stack.enter_async_context(contextlib.asynccontextmanager(_managed)(model))
         yield models[0] if len(models) == 1 else FallbackChatModel(models)
+
+
+async def summary_writer(
+    plugins: pluggy.PluginManager, config: Mapping[str, Any], chat: ChatModel
+) -> AsyncIterator[ChatModel]:
+    """The model that writes summaries: the chat model itself unless another provider is named."""
+    name = str(config["summary_provider"]).strip()
+    if not name or name == config["chat_provider"]:
+        yield chat
+        return
+    async for model in _managed(_built(_chosen(chat_model_factories(plugins), name, "summary_provider"), config)):
+        yield model
+
+
+async def summary_memory(
+    enabled: bool, make_memory: Callable[[], Any]
+) -> AsyncIterator[SummaryMemory | None]:
+    """Summary memory when enabled; refreshes under way finish before shutdown."""
+    if not enabled:
+        yield None
+        return
+    memory: SummaryMemory = await resolved(make_memory())
+    try:
+        yield memory
+    finally:
+        await memory.drain()
 
 
 async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[Embedder]:

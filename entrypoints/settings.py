@@ -93,7 +93,15 @@ class Settings:
     max_message_chars: int = _setting(16000, "Longest accepted user message, in characters (longer: 413).")
     context_safety_margin: float = _setting(0.1, "Share of the prompt budget kept free for tokenizer differences.")
     title_strategy: str = _setting("first_message", "How new conversations get a title.", ("first_message", "model"))
+    summary_memory: bool = _setting(
+        True, "Fold turns that scroll out of the context window into a running summary the prompt carries."
+    )
+    summary_provider: str = _setting(
+        "", "Chat provider that writes summaries, by plugin name; empty means the chat provider itself."
+    )
+    summary_max_tokens: int = _setting(160, "Longest summary, in tokens.")
     max_request_kb: int = _setting(1024, "Largest accepted JSON request body, in KiB (larger: 413).")
+    max_import_mb: int = _setting(16, "Largest accepted conversation import, in MiB (larger: 413).")
     max_upload_mb: int = _setting(50, "Largest accepted document upload, in MiB (larger: 413).")
     embedder: str = _setting("local", "Embedder, by plugin name.")
     embedder_model_path: str = _setting("", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2.")
@@ -144,6 +152,8 @@ class Settings:
             title_strategy=TitleStrategy(self.title_strategy),
             rag_top_k=self.rag_top_k,
             rag_context_tokens=self.rag_context_tokens,
+            summary_memory=self.summary_memory,
+            summary_max_tokens=self.summary_max_tokens,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from botgpt.domain.model import Conversation, ListPosition, Message
+from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
 
 class ConversationStore(Protocol):
-    """Durable home of conversations and their messages.
+    """Durable home of conversations and their message trees.
 
     Every read is scoped by the owner's ``user_id``: a conversation of another user is
     indistinguishable from one that does not exist. Implementations must pass
@@ -21,10 +21,22 @@ class ConversationStore(Protocol):
         ...
 
     async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
-        """Append messages and save the conversation's updated counters, atomically.
+        """Add messages to the tree, increment the conversation's counters by theirs, and save
+        its ``updated_at`` and ``active_leaf_id``, atomically.
 
         Raises ``ConversationNotFound`` if the conversation was deleted meanwhile.
         """
+        ...
+
+    async def set_active_leaf(self, conversation_id: str, leaf_id: str) -> bool:
+        """Make ``leaf_id`` the end of the active branch; False if the conversation is gone."""
+        ...
+
+    async def save_summary(
+        self, conversation_id: str, summary: Summary, prompt_tokens: int, completion_tokens: int
+    ) -> bool:
+        """Replace the conversation's summary and add what writing it cost to its usage
+        counters; False if the conversation is gone."""
         ...
 
     async def get_conversation(self, user_id: str | None, conversation_id: str) -> Conversation | None:
@@ -53,11 +65,19 @@ class ConversationStore(Protocol):
         ...
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
-        """All messages of a conversation, oldest first."""
+        """Every message of every branch, in the order they were stored (parents first)."""
         ...
 
-    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        """The newest ``limit`` messages of a conversation, oldest first."""
+    async def branch(self, conversation_id: str, leaf_id: str) -> list[Message]:
+        """The path from the root to ``leaf_id``, oldest first; empty if there is no such message."""
+        ...
+
+    async def get_message(self, conversation_id: str, message_id: str) -> Message | None:
+        """One message of this conversation, or None (also for another conversation's message)."""
+        ...
+
+    async def children(self, conversation_id: str, parent_id: str | None) -> list[Message]:
+        """The messages whose parent is ``parent_id`` (``None``: the first messages), oldest first."""
         ...
 
     async def ping(self) -> None:

@@ -11,13 +11,26 @@ from quart_schema import Info, QuartSchema, hide
 from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import provided, start_resources, stop_resources
-from botgpt.entrypoints.http import conversations, docs, documents, errors, health, openai_api, usage, web
+from botgpt.entrypoints.http import (
+    branches,
+    conversations,
+    docs,
+    documents,
+    errors,
+    health,
+    openai_api,
+    transfer,
+    usage,
+    web,
+)
 from botgpt.entrypoints.http.auth import install_auth
 from botgpt.entrypoints.http.openapi import CompleteOpenAPIProvider
 
-ROUTE_MODULES = (conversations, documents, health, usage, openai_api)
+ROUTE_MODULES = (conversations, branches, transfer, documents, health, usage, openai_api)
 BLUEPRINTS = (
+    transfer.blueprint,
     conversations.blueprint,
+    branches.blueprint,
     documents.documents,
     documents.search,
     health.blueprint,
@@ -50,7 +63,9 @@ def create_app(container: Container | None = None) -> Quart:
     for static_route in (docs.asset, web.page, web.asset):
         hide(static_route)
     # Multipart framing adds a little to the file itself.
-    errors.install_error_handling(app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10))
+    errors.install_error_handling(
+        app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10), import_limit=settings.max_import_mb << 20
+    )
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.extensions["botgpt.container"] = container

@@ -8,6 +8,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from botgpt.domain.conversations import ConversationService, PreparedTurn
 from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.history import ConversationHistory
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens
@@ -18,6 +19,7 @@ from botgpt.entrypoints.http.conversations_dto import (
     CreateConversationIn,
     DeletedOut,
     PostMessageIn,
+    RegenerateIn,
     RenameIn,
     TurnOut,
     conversation_out,
@@ -33,6 +35,7 @@ from botgpt.entrypoints.http.sse import sse_response, turn_events
 blueprint = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations")
 
 SERVICE = Provide["conversations"]
+HISTORY = Provide["history"]
 IDENTITY = Provide["identity"]
 USAGE = Provide["usage"]
 
@@ -61,7 +64,7 @@ async def create_conversation(
 @inject
 async def list_conversations(
     query_args: ListQuery,
-    service: ConversationService = SERVICE,
+    service: ConversationHistory = HISTORY,
     identity: IdentityResolver = IDENTITY,
 ) -> ConversationListOut:
     """The user's conversations, newest first. Page by limit/offset or by next_cursor."""
@@ -79,10 +82,10 @@ async def list_conversations(
 async def get_conversation(
     conversation_id: str,
     query_args: OwnerQuery,
-    service: ConversationService = SERVICE,
+    service: ConversationHistory = HISTORY,
     identity: IdentityResolver = IDENTITY,
 ) -> ConversationDetailOut:
-    """One conversation with all its messages, oldest first."""
+    """One conversation with the messages of its active branch, oldest first."""
     detail = await service.get(identity.resolve(request, query_args.user_id), conversation_id)
     return detail_out(detail)
 
@@ -100,9 +103,30 @@ async def post_message(
     usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Continue a conversation. A failed model call stores nothing: resend the message.
+    With `parent_id` (an earlier assistant message, or `"root"`) the message starts a new branch
+    there instead (an edit), and that branch becomes active.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
     user_id = identity.resolve(request, data.user_id)
-    prepared = await service.prepare_post(user_id, conversation_id, data.message)
+    prepared = await service.prepare_post(user_id, conversation_id, data.message, data.parent_id)
+    return await answer(service, prepared, data.stream, usage_recorder(usage))
+
+
+@blueprint.post("/<conversation_id>/regenerate")
+@validate_request(RegenerateIn)
+@validate_response(TurnOut, 201)
+@spends_tokens
+@inject
+async def regenerate(
+    conversation_id: str,
+    data: RegenerateIn,
+    service: ConversationService = SERVICE,
+    identity: IdentityResolver = IDENTITY,
+    usage: UsageService = USAGE,
+) -> tuple[TurnOut, int] | Response:
+    """Answer the active branch's last user message again. The new answer is a sibling of the
+    old one (which stays, see `/siblings`) and becomes active; 409 if there is no user message.
+    With `"stream": true` the answer arrives as Server-Sent Events, as for messages."""
+    prepared = await service.prepare_regenerate(identity.resolve(request, data.user_id), conversation_id)
     return await answer(service, prepared, data.stream, usage_recorder(usage))
 
 
@@ -124,7 +148,7 @@ async def answer(
 async def rename_conversation(
     conversation_id: str,
     data: RenameIn,
-    service: ConversationService = SERVICE,
+    service: ConversationHistory = HISTORY,
     identity: IdentityResolver = IDENTITY,
 ) -> ConversationOut:
     """Rename a conversation."""
@@ -139,10 +163,10 @@ async def rename_conversation(
 async def delete_conversation(
     conversation_id: str,
     query_args: OwnerQuery,
-    service: ConversationService = SERVICE,
+    service: ConversationHistory = HISTORY,
     identity: IdentityResolver = IDENTITY,
 ) -> DeletedOut:
-    """Delete a conversation and all its messages."""
+    """Delete a conversation and every message of every branch."""
     await service.delete(identity.resolve(request, query_args.user_id), conversation_id)
     return DeletedOut(
         deleted=True,

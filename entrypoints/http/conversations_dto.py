@@ -16,6 +16,7 @@ from botgpt.domain.model import (
     Message,
     Mode,
     Page,
+    Siblings,
     Turn,
 )
 
@@ -31,9 +32,27 @@ class CreateConversationIn:
 
 @attrs.define
 class PostMessageIn:
+    """``parent_id`` starts a new branch after that assistant message (``"root"``: a new
+    first message); without it the message continues the active branch."""
+
     message: str
     user_id: str | None = None
     stream: bool = False
+    parent_id: str | None = None
+
+
+@attrs.define
+class RegenerateIn:
+    user_id: str | None = None
+    stream: bool = False
+
+
+@attrs.define
+class SwitchBranchIn:
+    """The message whose branch becomes active (it continues to its newest descendant)."""
+
+    message_id: str
+    user_id: str | None = None
 
 
 @attrs.define
@@ -51,6 +70,7 @@ class CitationOut:
     end: int
     score: float
     snippet: str
+    number: int = 0
 
 
 @attrs.define
@@ -66,6 +86,7 @@ class MessageOut:
     completion_tokens: int
     metadata: dict[str, Any]
     citations: list[CitationOut]
+    parent_id: str | None
 
 
 @attrs.define
@@ -82,6 +103,15 @@ class ConversationOut:
     prompt_tokens: int
     completion_tokens: int
     metadata: dict[str, Any]
+    active_leaf_id: str | None
+    summary: SummaryOut | None
+
+
+@attrs.define
+class SummaryOut:
+    text: str
+    through_id: str
+    tokens: int
 
 
 @attrs.define
@@ -111,6 +141,15 @@ class ConversationDetailOut:
 
 
 @attrs.define
+class SiblingsOut:
+    """The alternatives at one point: every child of ``parent_id``, oldest first."""
+
+    parent_id: str | None
+    active_id: str | None
+    messages: list[MessageOut]
+
+
+@attrs.define
 class DeletedOut:
     deleted: bool
     conversation_id: str
@@ -131,6 +170,7 @@ def message_out(message: Message) -> MessageOut:
         completion_tokens=message.completion_tokens,
         metadata=metadata,
         citations=[CitationOut(**attrs.asdict(citation)) for citation in message.citations],
+        parent_id=message.parent_id,
     )
 
 
@@ -148,6 +188,8 @@ def conversation_out(conversation: Conversation) -> ConversationOut:
         prompt_tokens=conversation.prompt_tokens,
         completion_tokens=conversation.completion_tokens,
         metadata={},
+        active_leaf_id=conversation.active_leaf_id,
+        summary=SummaryOut(**attrs.asdict(conversation.summary)) if conversation.summary else None,
     )
 
 
@@ -170,6 +212,14 @@ def page_out(page: Page[Conversation]) -> ConversationListOut:
         offset=page.offset,
         has_more=page.has_more,
         next_cursor=page.next_cursor,
+    )
+
+
+def siblings_out(siblings: Siblings) -> SiblingsOut:
+    return SiblingsOut(
+        parent_id=siblings.parent_id,
+        active_id=siblings.active_id,
+        messages=[message_out(message) for message in siblings.messages],
     )
 
 

@@ -20,10 +20,12 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from botgpt.domain.errors import (
     BotgptError,
     ChatModelError,
+    Conflict,
     DocumentNotReady,
     DocumentsUnavailable,
     EmbedderError,
     Forbidden,
+    ImportTooLarge,
     InvalidId,
     InvalidRequest,
     MessageTooLarge,
@@ -46,6 +48,7 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 DOMAIN_STATUS: tuple[tuple[type[BotgptError], int], ...] = (
     (MessageTooLarge, 413),
     (UploadTooLarge, 413),
+    (ImportTooLarge, 413),
     (UnsupportedDocument, 415),
     (InvalidId, 400),
     (Unauthorized, 401),
@@ -53,6 +56,7 @@ DOMAIN_STATUS: tuple[tuple[type[BotgptError], int], ...] = (
     (RateLimited, 429),
     (DocumentNotReady, 409),
     (DocumentsUnavailable, 409),
+    (Conflict, 409),
     (EmbedderError, 503),
     (UnsupportedMode, 422),
     (InvalidRequest, 422),
@@ -75,16 +79,20 @@ class MalformedJson(BadRequest):
     """The body claimed to be JSON and was not."""
 
 
+UPLOAD_PATH = "/api/v1/documents"
+IMPORT_PATH = "/api/v1/conversations/import"
+
+
 class BotgptRequest(Request):
     """Quart's request, with a JSON failure we can name without echoing parser internals,
-    and a larger body limit on the upload route only (the app sets the limits)."""
+    and larger body limits on the upload and import routes only (the app sets them)."""
 
-    upload_path: ClassVar[str] = "/api/v1/documents"
-    upload_limit: ClassVar[int | None] = None
+    body_limits: ClassVar[dict[str, int]] = {}
 
     def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
-        if method == "POST" and path.rstrip("/") == self.upload_path and self.upload_limit is not None:
-            kwargs["max_content_length"] = self.upload_limit
+        limit = self.body_limits.get(path.rstrip("/")) if method == "POST" else None
+        if limit is not None:
+            kwargs["max_content_length"] = limit
         super().__init__(method, scheme, path, *args, **kwargs)
 
     def on_json_loading_failed(self, error: Exception | None) -> Any:
@@ -171,9 +179,10 @@ async def echo_request_id(response: Response) -> Response:
     return response
 
 
-def install_error_handling(app: Quart, upload_limit: int) -> None:
+def install_error_handling(app: Quart, upload_limit: int, import_limit: int) -> None:
     """Request ids, and a JSON error body for every failure."""
-    app.request_class = type("Request", (BotgptRequest,), {"upload_limit": upload_limit})  # type: ignore[assignment]
+    limits = {UPLOAD_PATH: upload_limit, IMPORT_PATH: import_limit}
+    app.request_class = type("Request", (BotgptRequest,), {"body_limits": limits})  # type: ignore[assignment]
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
     app.register_error_handler(RequestSchemaValidationError, on_validation_error)

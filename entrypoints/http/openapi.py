@@ -19,14 +19,15 @@ import msgspec
 from quart_schema import OpenAPIProvider
 
 COMPONENTS = "#/components/schemas/"
-DTO_MODULE_PREFIX = "botgpt.entrypoints.http."
+# The HTTP layer's modules, and the export file format it shares with the CLI.
+DTO_MODULE_PREFIXES = ("botgpt.entrypoints.http.", "botgpt.entrypoints.transfer_format")
 
 
 def _dto_classes() -> dict[str, type]:
     """Every attrs class and enum defined in (or imported into) the HTTP layer's modules."""
     found: dict[str, type] = {}
     for name, module in list(sys.modules.items()):
-        if not name.startswith(DTO_MODULE_PREFIX):
+        if not name.startswith(DTO_MODULE_PREFIXES):
             continue
         for value in vars(module).values():
             if isinstance(value, type) and (attrs.has(value) or issubclass(value, enum.Enum)):

@@ -6,8 +6,8 @@ from dependency_injector.wiring import Provide, inject
 from quart import Blueprint, request
 from quart_schema import validate_querystring, validate_response
 
-from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.history import ConversationHistory
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.identity import IdentityResolver
 from botgpt.entrypoints.http.paging_dto import ListQuery
@@ -23,7 +23,7 @@ blueprint = Blueprint("usage", __name__, url_prefix="/api/v1")
 async def get_usage(
     query_args: ListQuery,
     usage: UsageService = Provide["usage"],
-    conversations: ConversationService = Provide["conversations"],
+    conversations: ConversationHistory = Provide["history"],
     identity: IdentityResolver = Provide["identity"],
 ) -> UsageOut:
     """Tokens the user spent: totals (deleted conversations included) and per conversation."""

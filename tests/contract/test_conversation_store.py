@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from botgpt.adapters.memory_store import MemoryConversationStore
@@ -15,7 +16,7 @@ from botgpt.adapters.sqlite_db import MIGRATIONS
 from botgpt.adapters.sqlite_store import SqliteConversationStore, open_sqlite_store
 from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.ids import new_id
-from botgpt.domain.model import Conversation, ListPosition, Message, Mode, Role
+from botgpt.domain.model import Conversation, ListPosition, Message, Mode, Role, Summary
 from botgpt.ports.stores import ConversationStore
 from tests.contract.conftest import BACKENDS, backend
 
@@ -134,14 +135,72 @@ async def test_append_to_a_deleted_conversation_fails(store: ConversationStore) 
         await store.append_messages(c, [message(c.id, "late")])
 
 
-async def test_recent_messages_are_the_newest_in_order(store: ConversationStore) -> None:
+def reply(parent: Message, text: str, role: Role = Role.ASSISTANT) -> Message:
+    return attrs.evolve(message(parent.conversation_id, text, role), parent_id=parent.id)
+
+
+async def branched(store: ConversationStore) -> tuple[Conversation, list[Message]]:
+    """u1 -> a1 -> (u2 -> a2 | u2b -> a2b): an edit of the second question, stored last."""
     c = conversation()
-    # Same timestamps on purpose: order must follow insertion, not the clock.
-    messages = [message(c.id, f"m{i}") for i in range(6)]
-    await store.add_conversation(c, messages[:2])
-    await store.append_messages(c, messages[2:])
-    assert await store.recent_messages(c.id, 3) == messages[3:]
-    assert await store.recent_messages(c.id, 100) == messages
+    u1 = message(c.id, "u1")
+    a1 = reply(u1, "a1")
+    u2 = reply(a1, "u2", Role.USER)
+    a2 = reply(u2, "a2")
+    u2b = reply(a1, "u2b", Role.USER)
+    a2b = reply(u2b, "a2b")
+    await store.add_conversation(attrs.evolve(c, active_leaf_id=a2.id), [u1, a1, u2, a2])
+    await store.append_messages(attrs.evolve(c, active_leaf_id=a2b.id), [u2b, a2b])
+    return c, [u1, a1, u2, a2, u2b, a2b]
+
+
+async def test_a_branch_follows_parents_not_insertion_order(store: ConversationStore) -> None:
+    c, (u1, a1, u2, a2, u2b, a2b) = await branched(store)
+    assert await store.branch(c.id, a2b.id) == [u1, a1, u2b, a2b]
+    assert await store.branch(c.id, a2.id) == [u1, a1, u2, a2]
+    assert await store.branch(c.id, u1.id) == [u1]
+    assert await store.branch(c.id, new_id()) == []
+    # every message of every branch, parents first
+    assert await store.list_messages(c.id) == [u1, a1, u2, a2, u2b, a2b]
+
+
+async def test_children_are_the_alternatives_at_one_point(store: ConversationStore) -> None:
+    c, (u1, a1, u2, _, u2b, a2b) = await branched(store)
+    assert await store.children(c.id, None) == [u1]
+    assert await store.children(c.id, a1.id) == [u2, u2b]
+    assert await store.children(c.id, a2b.id) == []
+
+
+async def test_append_moves_the_active_leaf_and_it_can_be_switched(store: ConversationStore) -> None:
+    c, (_, _, _, a2, _, a2b) = await branched(store)
+    stored = await store.get_conversation("alice", c.id)
+    assert stored is not None and stored.active_leaf_id == a2b.id
+    assert await store.set_active_leaf(c.id, a2.id)
+    stored = await store.get_conversation("alice", c.id)
+    assert stored is not None and stored.active_leaf_id == a2.id
+    assert not await store.set_active_leaf(new_id(), a2.id)
+
+
+async def test_messages_are_found_only_in_their_own_conversation(store: ConversationStore) -> None:
+    c, (u1, *_) = await branched(store)
+    other = conversation()
+    await store.add_conversation(other, [])
+    assert await store.get_message(c.id, u1.id) == u1
+    assert await store.get_message(other.id, u1.id) is None
+    assert await store.branch(other.id, u1.id) == []
+    assert await store.children(other.id, None) == []
+
+
+async def test_a_summary_is_saved_and_its_cost_counted(store: ConversationStore) -> None:
+    c, messages = await branched(store)
+    before = await store.get_conversation("alice", c.id)
+    summary = Summary("The user is Ada.", messages[1].id, 5)
+    assert await store.save_summary(c.id, summary, 30, 7)
+    after = await store.get_conversation("alice", c.id)
+    assert before is not None and after is not None
+    assert after.summary == summary
+    assert (after.prompt_tokens, after.completion_tokens) == (before.prompt_tokens + 30, before.completion_tokens + 7)
+    assert after.message_count == before.message_count
+    assert not await store.save_summary(new_id(), summary, 1, 1)
 
 
 async def test_rename_changes_only_the_title(store: ConversationStore) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from botgpt.adapters.memory_store import MemoryConversationStore
 from botgpt.domain.conversations import ConversationService
+from botgpt.domain.history import ConversationHistory
 from botgpt.domain.errors import (
     ConversationNotFound,
     InvalidId,
@@ -21,10 +22,15 @@ from botgpt.domain.policy import TitleStrategy
 from tests.fakes import ScriptedChatModel
 
 
+def history(service: ConversationService) -> ConversationHistory:
+    """The read-and-manage use cases over the same store and policy."""
+    return ConversationHistory(service.store, service.policy)
+
+
 async def test_start_stores_the_first_turn(service: ConversationService, store: MemoryConversationStore) -> None:
     turn = await service.start("alice", "Explain SQLite in simple terms")
 
-    detail = await service.get("alice", turn.conversation.id)
+    detail = await history(service).get("alice", turn.conversation.id)
     assert [m.role for m in detail.messages] == [Role.USER, Role.ASSISTANT]
     assert detail.messages[0].content == "Explain SQLite in simple terms"
     assert detail.messages[1].content == "answer 1"
@@ -52,9 +58,9 @@ async def test_post_counts_messages_and_tokens(service: ConversationService) -> 
     second = await service.post("alice", turn.conversation.id, "three four five")
 
     assert second.conversation.message_count == 4
-    stored = (await service.get("alice", turn.conversation.id)).conversation
+    stored = (await history(service).get("alice", turn.conversation.id)).conversation
     assert stored.message_count == 4
-    assert stored.total_tokens == sum(m.tokens for m in (await service.get("alice", stored.id)).messages)
+    assert stored.total_tokens == sum(m.tokens for m in (await history(service).get("alice", stored.id)).messages)
 
 
 @pytest.mark.parametrize("error", [ModelUnavailable("busy", retry_after=2), ModelFailed("bad")])
@@ -77,10 +83,10 @@ async def test_failed_post_stores_nothing_and_a_retry_succeeds(
     chat.fail_next(ModelUnavailable("busy"))
     with pytest.raises(ModelUnavailable):
         await service.post("alice", turn.conversation.id, "again")
-    assert len((await service.get("alice", turn.conversation.id)).messages) == 2
+    assert len((await history(service).get("alice", turn.conversation.id)).messages) == 2
 
     await service.post("alice", turn.conversation.id, "again")
-    contents = [m.content for m in (await service.get("alice", turn.conversation.id)).messages]
+    contents = [m.content for m in (await history(service).get("alice", turn.conversation.id)).messages]
     assert contents == ["hello", "answer 1", "again", "answer 3"]
 
 
@@ -143,33 +149,33 @@ async def test_another_users_conversation_is_not_found(service: ConversationServ
     turn = await service.start("alice", "secret")
     cid = turn.conversation.id
     with pytest.raises(ConversationNotFound):
-        await service.get("mallory", cid)
+        await history(service).get("mallory", cid)
     with pytest.raises(ConversationNotFound):
         await service.post("mallory", cid, "hi")
     with pytest.raises(ConversationNotFound):
-        await service.rename("mallory", cid, "mine")
+        await history(service).rename("mallory", cid, "mine")
     with pytest.raises(ConversationNotFound):
-        await service.delete("mallory", cid)
-    assert (await service.get("alice", cid)).conversation.title == "secret"
+        await history(service).delete("mallory", cid)
+    assert (await history(service).get("alice", cid)).conversation.title == "secret"
 
 
 async def test_malformed_and_unknown_ids(service: ConversationService) -> None:
     with pytest.raises(InvalidId):
-        await service.get("alice", "../etc/passwd")
+        await history(service).get("alice", "../etc/passwd")
     with pytest.raises(ConversationNotFound):
-        await service.get("alice", "0" * 32)
+        await history(service).get("alice", "0" * 32)
 
 
 async def test_list_is_newest_first_with_totals(service: ConversationService) -> None:
     ids = [(await service.start("alice", f"topic {i}")).conversation.id for i in range(5)]
     await service.start("bob", "not alice's")
 
-    page = await service.list_conversations("alice", limit=2)
+    page = await history(service).list_conversations("alice", limit=2)
     assert [c.id for c in page.items] == [ids[4], ids[3]]
     assert page.total == 5
     assert page.has_more and page.next_cursor
 
-    last = await service.list_conversations("alice", limit=2, offset=4)
+    last = await history(service).list_conversations("alice", limit=2, offset=4)
     assert [c.id for c in last.items] == [ids[0]]
     assert not last.has_more and last.next_cursor is None
 
@@ -179,7 +185,7 @@ async def test_cursor_walks_every_conversation_once(service: ConversationService
     seen: list[str] = []
     cursor = None
     while True:
-        page = await service.list_conversations("alice", limit=3, cursor=cursor)
+        page = await history(service).list_conversations("alice", limit=3, cursor=cursor)
         seen += [c.id for c in page.items]
         if not page.has_more:
             break
@@ -191,7 +197,7 @@ async def test_activity_moves_a_conversation_to_the_top(service: ConversationSer
     old = await service.start("alice", "old")
     await service.start("alice", "new")
     await service.post("alice", old.conversation.id, "bump")
-    assert (await service.list_conversations("alice")).items[0].id == old.conversation.id
+    assert (await history(service).list_conversations("alice")).items[0].id == old.conversation.id
 
 
 @pytest.mark.parametrize(
@@ -202,29 +208,29 @@ async def test_bad_paging_is_rejected(
     service: ConversationService, limit: int, offset: int, cursor: str | None
 ) -> None:
     with pytest.raises(InvalidRequest):
-        await service.list_conversations("alice", limit=limit, offset=offset, cursor=cursor)
+        await history(service).list_conversations("alice", limit=limit, offset=offset, cursor=cursor)
 
 
 async def test_rename(service: ConversationService) -> None:
     turn = await service.start("alice", "hello")
-    renamed = await service.rename("alice", turn.conversation.id, "  Greetings   again ")
+    renamed = await history(service).rename("alice", turn.conversation.id, "  Greetings   again ")
     assert renamed.title == "Greetings again"
-    assert (await service.get("alice", turn.conversation.id)).conversation.title == "Greetings again"
+    assert (await history(service).get("alice", turn.conversation.id)).conversation.title == "Greetings again"
     with pytest.raises(InvalidRequest):
-        await service.rename("alice", turn.conversation.id, "   ")
+        await history(service).rename("alice", turn.conversation.id, "   ")
 
 
 async def test_delete_removes_messages(service: ConversationService, store: MemoryConversationStore) -> None:
     turn = await service.start("alice", "hello")
-    await service.delete("alice", turn.conversation.id)
+    await history(service).delete("alice", turn.conversation.id)
     with pytest.raises(ConversationNotFound):
-        await service.get("alice", turn.conversation.id)
+        await history(service).get("alice", turn.conversation.id)
     assert await store.list_messages(turn.conversation.id) == []
 
 
 async def test_open_mode_reaches_a_conversation_by_id(service: ConversationService) -> None:
     turn = await service.start("alice", "hello")
-    assert (await service.get(None, turn.conversation.id)).conversation.user_id == "alice"
+    assert (await history(service).get(None, turn.conversation.id)).conversation.user_id == "alice"
 
 
 async def test_model_written_title(service: ConversationService) -> None:
