@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.branches import index_by_id, path_to
+from botgpt.domain.errors import ConversationNotFound
 from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
 

@@ -52,7 +52,7 @@ async def build_history(model: EngineChatModel, turns: int) -> tuple[Conversatio
 
 
 async def time_follow_up(model: EngineChatModel, service: ConversationService, cid: str) -> tuple[float, int]:
-    history = await service.store.recent_messages(cid, 1000)
+    history = await service.store.list_messages(cid)  # one branch: every message, in order
     follow_up = Message(
         id="f" * 32,
         conversation_id=cid,

@@ -270,9 +270,7 @@ class ConversationService:
             tokens=self.tokens.count(text), parent_id=parent_id,
         )  # fmt: skip
 
-    def _assistant_message(
-        self, question: Message, completion: Completion, citations: tuple[Citation, ...]
-    ) -> Message:
+    def _assistant_message(self, question: Message, completion: Completion, citations: tuple[Citation, ...]) -> Message:
         return Message(
             id=new_id(), conversation_id=question.conversation_id, role=Role.ASSISTANT, content=completion.text,
             created_at=self.clock(), tokens=self.tokens.count(completion.text), model=completion.model,

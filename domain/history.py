@@ -120,4 +120,3 @@ def _check_page(limit: int, offset: int, cursor: str | None) -> None:
         raise InvalidRequest("offset must be >= 0")
     if cursor and offset:
         raise InvalidRequest("give either cursor or offset, not both")
-

@@ -32,7 +32,8 @@ SUMMARY_INSTRUCTION = (
     "fact the user stated (names, numbers, dates, places, preferences, decisions) and what was "
     "agreed. Reply with the summary only."
 )
-# Room kept for the next user message when measuring whether the branch still fits.
+# Room kept for the next user message when measuring whether the branch still fits: this
+# many tokens, or an eighth of the usable window if that is less.
 NEXT_MESSAGE_TOKENS = 256
 # After folding, the kept history fills at most this share of its room (hysteresis).
 KEEP_SHARE = 0.6
@@ -88,7 +89,7 @@ class SummaryMemory:
     def overflow(self, history: Sequence[Message]) -> list[Message]:
         """The oldest whole turns of ``history`` to fold, or nothing while it all fits."""
         room, most = self._history_room(), self.prompts.policy.history_max_messages
-        if len(newest_that_fit(history, room, message_cost, most)) == len(history):
+        if room <= 0 or len(newest_that_fit(history, room, message_cost, most)) == len(history):
             return []
         kept = len(newest_that_fit(history, int(room * KEEP_SHARE), message_cost, int(most * KEEP_SHARE)))
         folded = list(history[: len(history) - kept])
@@ -100,7 +101,8 @@ class SummaryMemory:
     def _history_room(self) -> int:
         policy = self.prompts.policy
         system = self.tokens.count(f"{policy.system_prompt}\n\n{SUMMARY_HEADING}\n") + policy.summary_max_tokens
-        return self.prompts.budget().history_room(system, NEXT_MESSAGE_TOKENS)
+        budget = self.prompts.budget()
+        return budget.history_room(system, min(NEXT_MESSAGE_TOKENS, budget.usable // 8))
 
     async def _fold(self, previous: Summary | None, messages: Sequence[Message]) -> tuple[Summary, int, int]:
         text = previous.text if previous else ""

@@ -105,9 +105,7 @@ async def summary_writer(
         yield model
 
 
-async def summary_memory(
-    enabled: bool, make_memory: Callable[[], Any]
-) -> AsyncIterator[SummaryMemory | None]:
+async def summary_memory(enabled: bool, make_memory: Callable[[], Any]) -> AsyncIterator[SummaryMemory | None]:
     """Summary memory when enabled; refreshes under way finish before shutdown."""
     if not enabled:
         yield None

@@ -85,13 +85,19 @@ def export_document(tree: ConversationTree) -> ConversationExport:
         format=FORMAT,
         version=VERSION,
         conversation=ExportedConversation(
-            id=conversation.id, title=conversation.title, mode=conversation.mode, created_at=conversation.created_at,
-            updated_at=conversation.updated_at, document_ids=list(conversation.document_ids),
+            id=conversation.id,
+            title=conversation.title,
+            mode=conversation.mode,
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+            document_ids=list(conversation.document_ids),
             active_leaf_id=conversation.active_leaf_id,
             summary=ExportedSummary(**attrs.asdict(conversation.summary)) if conversation.summary else None,
-            message_count=conversation.message_count, total_tokens=conversation.total_tokens,
-            prompt_tokens=conversation.prompt_tokens, completion_tokens=conversation.completion_tokens,
-        ),  # fmt: skip
+            message_count=conversation.message_count,
+            total_tokens=conversation.total_tokens,
+            prompt_tokens=conversation.prompt_tokens,
+            completion_tokens=conversation.completion_tokens,
+        ),
         messages=[_exported(message) for message in tree.messages],
     )
 

@@ -108,3 +108,24 @@ class HashingEmbedder:
             values[int(hashlib.md5(word.encode()).hexdigest(), 16) % self._dimension] += 1.0
         norm = math.sqrt(sum(v * v for v in values)) or 1.0
         return array.array("f", [v / norm for v in values])
+
+
+class KeywordSummarizer(ScriptedChatModel):
+    """A summary writer that keeps, from the previous summary and the new messages, every
+    sentence holding one of ``keywords``: predictable summaries for summary-memory tests."""
+
+    def __init__(self, keywords: Sequence[str], context_window: int = 4096) -> None:
+        super().__init__(context_window=context_window)
+        self._keywords = [k.lower() for k in keywords]
+        self.gate: asyncio.Event | None = None
+
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+        if self.gate is not None:
+            await self.gate.wait()
+        self.prompts.append(list(messages))
+        body = messages[-1].content.split("Updated summary:")[0]
+        sentences = re.split(r"(?<=[.!?])\s+|\n", body)
+        kept = [s.strip() for s in sentences if any(k in s.lower() for k in self._keywords)]
+        kept = [s.removeprefix("User: ") for s in dict.fromkeys(kept)]
+        text = " ".join(kept) or "Nothing to keep."
+        return Completion(text, "summarizer", sum(len(m.content.split()) for m in messages), len(text.split()))

@@ -7,7 +7,7 @@ from typing import Literal
 import attrs
 from dependency_injector.wiring import Provide, inject
 from quart import Blueprint, Response, request
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
 from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.history import ConversationHistory
@@ -28,7 +28,7 @@ class ExportQuery:
 
 @blueprint.get("/<conversation_id>/export")
 @validate_querystring(ExportQuery)
-@validate_response(ConversationExport)
+@document_response(ConversationExport)
 @inject
 async def export_conversation(
     conversation_id: str,

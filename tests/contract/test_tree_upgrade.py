@@ -31,7 +31,9 @@ def old_rows() -> list[tuple[str, int, str]]:
 def make_previous_release_database(path: Path) -> dict[str, list[str]]:
     connection = sqlite3.connect(path)
     connection.executescript(
-        "BEGIN; " + "; ".join(MIGRATIONS[:PREVIOUS_RELEASE_VERSION]) + f"; PRAGMA user_version = {PREVIOUS_RELEASE_VERSION}; COMMIT;"
+        "BEGIN; "
+        + "; ".join(MIGRATIONS[:PREVIOUS_RELEASE_VERSION])
+        + f"; PRAGMA user_version = {PREVIOUS_RELEASE_VERSION}; COMMIT;"
     )
     for cid, texts in CONVERSATIONS.items():
         connection.execute(

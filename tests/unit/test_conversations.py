@@ -7,7 +7,6 @@ import pytest
 
 from botgpt.adapters.memory_store import MemoryConversationStore
 from botgpt.domain.conversations import ConversationService
-from botgpt.domain.history import ConversationHistory
 from botgpt.domain.errors import (
     ConversationNotFound,
     InvalidId,
@@ -17,6 +16,7 @@ from botgpt.domain.errors import (
     ModelUnavailable,
     UnsupportedMode,
 )
+from botgpt.domain.history import ConversationHistory
 from botgpt.domain.model import Mode, Role
 from botgpt.domain.policy import TitleStrategy
 from tests.fakes import ScriptedChatModel
