@@ -12,23 +12,12 @@ import msgspec
 from botgpt.domain.branches import index_by_id, path_to
 from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.model import Citation, Conversation, ConversationTree, Message, Mode, Role, Summary
+from botgpt.entrypoints.http.conversations_dto import CitationOut as ExportedCitation
 
 FORMAT = "botgpt.conversation"
 VERSION = 1
 MAX_ID_CHARS = 128
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-
-
-@attrs.define
-class ExportedCitation:
-    document_id: str
-    filename: str
-    chunk_id: str
-    start: int
-    end: int
-    score: float
-    snippet: str
-    number: int = 0
 
 
 @attrs.define

@@ -121,3 +121,34 @@ async def test_an_engine_that_is_not_running_is_unavailable(tmp_path: Any) -> No
     assert await model.readiness() == "starting"
     with pytest.raises(ModelUnavailable):
         await model.complete(PROMPT, max_tokens=4, temperature=0.0)
+
+
+async def test_the_real_model_writes_a_summary_that_the_next_prompt_carries(model: EngineChatModel) -> None:
+    from botgpt.adapters.memory_store import MemoryConversationStore
+    from botgpt.adapters.tiktoken_tokens import TiktokenCounter
+    from botgpt.domain.conversations import ConversationService
+    from botgpt.domain.policy import ConversationPolicy
+    from botgpt.domain.prompting import SUMMARY_HEADING, PromptBuilder
+    from botgpt.domain.summaries import SummaryMemory
+    from tests.fakes import ScriptedChatModel
+
+    store, tokens = MemoryConversationStore(), TiktokenCounter()
+    policy = ConversationPolicy(max_answer_tokens=32, summary_max_tokens=48)
+    # The history is written by a scripted model; the real one only writes the summary.
+    answers = [f"Noted. Topic {n} is an interesting subject with a long history." for n in range(40)]
+    service = ConversationService(store, ScriptedChatModel(answers, context_window=512), tokens, policy)
+    first = await service.start("alice", "My name is Ada and my locker code is 4711. Please remember it.")
+    for n in range(1, 14):
+        await service.post("alice", first.conversation.id, f"Tell me a little about topic {n}, in one sentence.")
+
+    memory = SummaryMemory(store, model, tokens, PromptBuilder(model, tokens, policy))
+    summary = await memory.refresh(first.conversation.id)
+    assert summary is not None and summary.text.strip() and "<|im_" not in summary.text
+    stored = await store.get_conversation("alice", first.conversation.id)
+    assert stored is not None and stored.summary == summary
+    assert stored.completion_tokens > 0
+
+    service.chat = model
+    prepared = await service.prepare_post("alice", first.conversation.id, "What is my locker code?")
+    assert prepared.prompt[0].content.endswith(f"{SUMMARY_HEADING}\n{summary.text}")
+    print(f"\nreal-model summary ({summary.tokens} tokens): {summary.text!r}")

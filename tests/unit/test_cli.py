@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from pathlib import Path
 
 import pytest
 from dependency_injector import providers
 
+from botgpt.adapters.sqlite_store import open_sqlite_store
 from botgpt.entrypoints.cli import main
 from botgpt.entrypoints.container import build_container
 from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE, create_app
@@ -53,3 +56,52 @@ async def test_open_mode_on_a_public_address_warns(
             pass
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "open single-user mode" in r.getMessage()]
     assert bool(warnings) is warned
+
+
+T = "2026-01-01T00:00:"
+EXPORT = {
+    "format": "botgpt.conversation",
+    "version": 1,
+    "conversation": {"title": "Trip", "mode": "open_chat", "created_at": T + "00Z",
+                     "updated_at": "2026-01-01T00:00:00Z", "active_leaf_id": "a2"},
+    "messages": [
+        {"id": "u1", "role": "user", "content": "Plan a trip", "created_at": T + "00Z"},
+        {"id": "a1", "parent_id": "u1", "role": "assistant", "content": "To where?", "created_at": T + "01Z"},
+        {"id": "u2", "parent_id": "a1", "role": "user", "content": "Rome", "created_at": T + "02Z"},
+        {"id": "a2", "parent_id": "u2", "role": "assistant", "content": "Rome it is", "created_at": T + "03Z"},
+        {"id": "u3", "parent_id": "a1", "role": "user", "content": "Oslo", "created_at": T + "04Z"},
+    ],
+}  # fmt: skip
+
+
+def test_import_then_export_keeps_the_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "trip.json"
+    source.write_text(json.dumps(EXPORT))
+    assert main(["import", str(source), "--user", "alice"]) == 0
+    conversation_id = capsys.readouterr().out.strip()
+
+    assert main(["export", conversation_id, "--user", "alice"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert [m["content"] for m in exported["messages"]] == [m["content"] for m in EXPORT["messages"]]
+    by_id = {m["id"]: m for m in exported["messages"]}
+    assert by_id[exported["conversation"]["active_leaf_id"]]["content"] == "Rome it is"
+    assert {m["id"] for m in exported["messages"]}.isdisjoint({"u1", "a1", "u2", "a2", "u3"})
+
+    assert main(["export", conversation_id, "--format", "markdown", "--output", str(tmp_path / "t.md")]) == 0
+    markdown = (tmp_path / "t.md").read_text()
+    assert markdown.startswith("# Trip") and "Rome it is" in markdown and "Oslo" not in markdown
+    assert main(["export", conversation_id, "--user", "bob"]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({**EXPORT, "messages": EXPORT["messages"][:1] * 2})])
+async def test_a_bad_import_file_stores_nothing(
+    tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "bad.json"
+    source.write_text(content)
+    assert await asyncio.to_thread(main, ["import", str(source)]) == 1
+    assert capsys.readouterr().err.startswith("botgpt: ")
+    assert await asyncio.to_thread(main, ["import", str(tmp_path / "missing.json")]) == 1
+    async with open_sqlite_store(tmp_path / "botgpt.sqlite3") as store:
+        assert await store.count_conversations("local") == 0
