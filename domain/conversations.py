@@ -65,7 +65,8 @@ class AfterTurn(Protocol):
 class PreparedTurn:
     """A checked turn, ready for the model: nothing of it is stored yet.
 
-    ``regenerated`` turns answer a user message that is already stored.
+    ``regenerated`` turns answer a user message that is already stored; ``temperature``
+    overrides the policy's for this turn.
     """
 
     conversation: Conversation
@@ -75,6 +76,7 @@ class PreparedTurn:
     is_new: bool
     stored: bool = True
     regenerated: bool = False
+    temperature: float | None = None
 
 
 @attrs.define
@@ -155,7 +157,9 @@ class ConversationService:
             raise NothingToRegenerate("this conversation has no user message to answer again")
         documents = await self._documents_of(conversation)
         turn = await self._prepare(conversation, path[:index], path[index], documents, is_new=False)
-        return attrs.evolve(turn, regenerated=True)
+        # Asking again means wanting another answer: sample more freely than a first answer does.
+        temperature = max(self.policy.temperature, self.policy.regenerate_temperature)
+        return attrs.evolve(turn, regenerated=True, temperature=temperature)
 
     async def prepare_stateless(
         self, user_id: str, messages: Sequence[ChatMessage], document_ids: Sequence[str] = ()
@@ -178,7 +182,7 @@ class ConversationService:
     async def complete_turn(self, turn: PreparedTurn) -> Turn:
         """Ask the model for the whole answer, then store the turn."""
         completion = await self.chat.complete(
-            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
+            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self._temperature(turn)
         )
         return await self._finish(turn, completion)
 
@@ -189,7 +193,7 @@ class ConversationService:
         (the client went away), generation stops and nothing is stored.
         """
         events = self.chat.stream(
-            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self.policy.temperature
+            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self._temperature(turn)
         )
         completion: Completion | None = None
         async for event in events:
@@ -208,6 +212,9 @@ class ConversationService:
         """The prompt for one turn without a summary (see ``PromptBuilder.build``)."""
         system = self.policy.system_prompt if system is None else system
         return self.prompts.build(system, history, user_message, final_text)
+
+    def _temperature(self, turn: PreparedTurn) -> float:
+        return self.policy.temperature if turn.temperature is None else turn.temperature
 
     async def _parent(self, conversation: Conversation, parent_id: str | None) -> str | None:
         if parent_id is None:

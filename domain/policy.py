@@ -29,6 +29,7 @@ class ConversationPolicy:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_answer_tokens: int = attrs.field(default=256, validator=_positive)
     temperature: float = attrs.field(default=0.2, validator=attrs.validators.ge(0.0))
+    regenerate_temperature: float = attrs.field(default=0.8, validator=attrs.validators.ge(0.0))
     history_max_messages: int = attrs.field(default=50, validator=_positive)
     max_message_chars: int = attrs.field(default=16_000, validator=_positive)
     safety_margin: float = attrs.field(default=0.1, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])

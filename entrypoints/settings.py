@@ -87,6 +87,9 @@ class Settings:
     system_prompt: str = _setting(DEFAULT_SYSTEM_PROMPT, "System prompt sent first in every prompt.")
     max_answer_tokens: int = _setting(256, "Tokens reserved for (and the cap on) each answer.")
     temperature: float = _setting(0.2, "Sampling temperature.")
+    regenerate_temperature: float = _setting(
+        0.8, "Sampling temperature of a regenerated answer (at least `temperature`), so that it can differ."
+    )
     history_max_messages: int = _setting(
         50, "Ceiling on history messages per prompt; the token budget usually binds first."
     )
@@ -146,6 +149,7 @@ class Settings:
             system_prompt=self.system_prompt,
             max_answer_tokens=self.max_answer_tokens,
             temperature=self.temperature,
+            regenerate_temperature=self.regenerate_temperature,
             history_max_messages=self.history_max_messages,
             max_message_chars=self.max_message_chars,
             safety_margin=self.context_safety_margin,

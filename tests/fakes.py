@@ -28,6 +28,7 @@ class ScriptedChatModel:
         self._errors: list[Exception] = []
         self._context_window = context_window
         self.prompts: list[list[ChatMessage]] = []
+        self.temperatures: list[float] = []
         self.loaded = True
         self.delay = 0.0
         self.fail_after_words: int | None = None
@@ -46,6 +47,7 @@ class ScriptedChatModel:
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         self.prompts.append(list(messages))
+        self.temperatures.append(temperature)
         if self._errors:
             raise self._errors.pop(0)
         text = self._answers.pop(0) if self._answers else f"answer {len(self.prompts)}"

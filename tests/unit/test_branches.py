@@ -42,6 +42,8 @@ async def test_regenerate_adds_a_sibling_answer_and_makes_it_active(
     assert siblings.active_id == again.assistant_message.id
     # the regenerated prompt is the original one: same question, no trace of the old answer
     assert chat.prompts[1] == chat.prompts[0]
+    # sampled more freely, so that the new answer can differ
+    assert chat.temperatures == [service.policy.temperature, service.policy.regenerate_temperature]
     stored = (await history.get("alice", cid)).conversation
     assert stored.message_count == 3
 
