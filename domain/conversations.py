@@ -17,7 +17,6 @@ from botgpt.domain.clock import utc_now
 from botgpt.domain.errors import (
     DocumentsUnavailable,
     InvalidRequest,
-    MessageTooLarge,
     ModelFailed,
     ModelUnavailable,
     NothingToRegenerate,
@@ -25,10 +24,9 @@ from botgpt.domain.errors import (
 )
 from botgpt.domain.grounding import Source, citations_for, grounded_text, select_sources
 from botgpt.domain.history import message_of, owned_conversation
-from botgpt.domain.ids import new_id
+from botgpt.domain.messages import MessageFactory, with_messages
 from botgpt.domain.model import (
     ChatMessage,
-    Citation,
     Completion,
     Conversation,
     Document,
@@ -40,7 +38,7 @@ from botgpt.domain.model import (
 from botgpt.domain.policy import ConversationPolicy, TitleStrategy
 from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
-from botgpt.domain.titles import model_title, title_from_message
+from botgpt.domain.titles import model_title
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
 from botgpt.ports.tokens import TokenCounter
@@ -98,6 +96,11 @@ class ConversationService:
     after_turn: AfterTurn | None = None
 
     @property
+    def build(self) -> MessageFactory:
+        """New conversations and messages, checked against the current policy."""
+        return MessageFactory(self.tokens, self.policy, self.clock)
+
+    @property
     def prompts(self) -> PromptBuilder:
         """Prompt packing for the current model and policy."""
         return PromptBuilder(self.chat, self.tokens, self.policy)
@@ -127,8 +130,8 @@ class ConversationService:
         if not user_id.strip():
             raise InvalidRequest("a user is required: send user_id, or use an API key")
         documents = await self._documents_for_new(user_id, mode, document_ids)
-        conversation = self._new_conversation(user_id, text, mode, documents)
-        user_message = self._user_message(conversation.id, text, conversation.created_at)
+        conversation = self.build.conversation(user_id, text, mode, documents)
+        user_message = self.build.user_message(conversation.id, text, conversation.created_at)
         return await self._prepare(conversation, (), user_message, documents, is_new=True)
 
     async def prepare_post(
@@ -141,7 +144,7 @@ class ConversationService:
         """
         conversation = await owned_conversation(self.store, user_id, conversation_id)
         parent = await self._parent(conversation, parent_id)
-        user_message = self._user_message(conversation.id, text, self.clock(), parent)
+        user_message = self.build.user_message(conversation.id, text, self.clock(), parent)
         documents = await self._documents_of(conversation)
         history = await self.store.branch(conversation.id, parent) if parent else []
         return await self._prepare(conversation, history, user_message, documents, is_new=False)
@@ -171,11 +174,13 @@ class ConversationService:
             raise InvalidRequest("the last message must be the user's")
         mode = Mode.RAG if document_ids else Mode.OPEN_CHAT
         documents = await self._documents_for_new(user_id, mode, document_ids)
-        conversation = self._new_conversation(user_id, messages[-1].content, mode, documents)
+        conversation = self.build.conversation(user_id, messages[-1].content, mode, documents)
         now = conversation.created_at
         system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
-        history = [self._history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM]
-        user_message = self._user_message(conversation.id, messages[-1].content, now)
+        history = [
+            self.build.history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM
+        ]
+        user_message = self.build.user_message(conversation.id, messages[-1].content, now)
         turn = await self._prepare(conversation, history, user_message, documents, is_new=False, system=system)
         return attrs.evolve(turn, stored=False)
 
@@ -240,9 +245,9 @@ class ConversationService:
         if not completion.text.strip():
             raise ModelFailed("the model returned an empty answer")
         citations = citations_for(completion.text, turn.sources)
-        answer = self._assistant_message(turn.user_message, completion, citations)
+        answer = self.build.answer(turn.user_message, completion, citations)
         new_messages = (answer,) if turn.regenerated else (turn.user_message, answer)
-        conversation = _with_messages(turn.conversation, new_messages)
+        conversation = with_messages(turn.conversation, new_messages)
         if not turn.stored:
             return Turn(conversation, turn.user_message, answer)
         if turn.is_new:
@@ -253,37 +258,6 @@ class ConversationService:
         if self.after_turn is not None:
             self.after_turn.schedule(conversation)
         return Turn(conversation, turn.user_message, answer)
-
-    def _new_conversation(self, user_id: str, text: str, mode: Mode, documents: Sequence[Document]) -> Conversation:
-        now = self.clock()
-        return Conversation(
-            id=new_id(), user_id=user_id, title=title_from_message(text), mode=mode, created_at=now, updated_at=now,
-            document_ids=tuple(d.id for d in documents),
-        )  # fmt: skip
-
-    def _history_message(self, conversation_id: str, message: ChatMessage, at: datetime) -> Message:
-        return Message(
-            id=new_id(), conversation_id=conversation_id, role=message.role, content=message.content, created_at=at,
-            tokens=self.tokens.count(message.content),
-        )  # fmt: skip
-
-    def _user_message(self, conversation_id: str, text: str, at: datetime, parent_id: str | None = None) -> Message:
-        if not text.strip():
-            raise InvalidRequest("message must not be empty")
-        if len(text) > self.policy.max_message_chars:
-            raise MessageTooLarge(f"message is {len(text)} characters; the limit is {self.policy.max_message_chars}")
-        return Message(
-            id=new_id(), conversation_id=conversation_id, role=Role.USER, content=text, created_at=at,
-            tokens=self.tokens.count(text), parent_id=parent_id,
-        )  # fmt: skip
-
-    def _assistant_message(self, question: Message, completion: Completion, citations: tuple[Citation, ...]) -> Message:
-        return Message(
-            id=new_id(), conversation_id=question.conversation_id, role=Role.ASSISTANT, content=completion.text,
-            created_at=self.clock(), tokens=self.tokens.count(completion.text), model=completion.model,
-            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-            citations=citations, parent_id=question.id,
-        )  # fmt: skip
 
     async def _sources(self, user_message: Message, documents: Sequence[Document], system: str) -> list[Source]:
         assert self.retrieval is not None
@@ -316,16 +290,3 @@ class ConversationService:
         if self.policy.title_strategy is not TitleStrategy.MODEL:
             return conversation.title
         return await model_title(self.chat, text, conversation.title)
-
-
-def _with_messages(conversation: Conversation, messages: Sequence[Message]) -> Conversation:
-    """The conversation after ``messages`` were added: counters, time, and the new leaf."""
-    return attrs.evolve(
-        conversation,
-        updated_at=messages[-1].created_at,
-        message_count=conversation.message_count + len(messages),
-        total_tokens=conversation.total_tokens + sum(m.tokens for m in messages),
-        prompt_tokens=conversation.prompt_tokens + sum(m.prompt_tokens for m in messages),
-        completion_tokens=conversation.completion_tokens + sum(m.completion_tokens for m in messages),
-        active_leaf_id=messages[-1].id,
-    )
