@@ -24,8 +24,14 @@ _MESSAGE_COLUMNS = (
     "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations,"
     " parent_id"
 )
-_INSERT_CONVERSATION = f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES ({','.join('?' * 13)})"
-_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({','.join('?' * 11)})"
+
+
+def _insert(table: str, columns: str) -> str:
+    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in columns.split(','))})"
+
+
+_INSERT_CONVERSATION = _insert("conversations", _CONVERSATION_COLUMNS)
+_INSERT_MESSAGE = _insert("messages", _MESSAGE_COLUMNS)
 # The ancestors of one message; parents are stored before their children, so seq orders the path.
 _BRANCH_SQL = f"""
     WITH RECURSIVE path(id) AS (

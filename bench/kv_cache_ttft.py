@@ -62,9 +62,13 @@ async def time_follow_up(model: EngineChatModel, service: ConversationService, c
         tokens=6,
     )
     # Put the model in the state a follow-up finds: the previous turn's prompt evaluated.
-    await model.complete(service.build_prompt(history[:-2], history[-2]), max_tokens=1, temperature=0.0)
+    await model.complete(
+        service.prompts.build(service.policy.system_prompt, history[:-2], history[-2]), max_tokens=1, temperature=0.0
+    )
     started = time.perf_counter()
-    completion = await model.complete(service.build_prompt(history, follow_up), max_tokens=1, temperature=0.0)
+    completion = await model.complete(
+        service.prompts.build(service.policy.system_prompt, history, follow_up), max_tokens=1, temperature=0.0
+    )
     return time.perf_counter() - started, completion.prompt_tokens
 
 

@@ -14,8 +14,6 @@ M = TypeVar("M")
 # Chat templates wrap each message in role markers (`<|im_start|>user\n ... <|im_end|>\n`);
 # this is their cost in tokens, so that the budget holds for the formatted prompt.
 MESSAGE_OVERHEAD_TOKENS = 4
-# The least any message can cost: its markers and one token of content.
-MIN_MESSAGE_COST = MESSAGE_OVERHEAD_TOKENS + 1
 
 
 def message_cost(message: Message) -> int:

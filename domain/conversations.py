@@ -210,14 +210,6 @@ class ConversationService:
             raise ModelUnavailable("the answer stream ended without completing")
         yield await self._finish(turn, completion)
 
-    def build_prompt(
-        self, history: Sequence[Message], user_message: Message, final_text: str | None = None,
-        system: str | None = None,
-    ) -> list[ChatMessage]:  # fmt: skip
-        """The prompt for one turn without a summary (see ``PromptBuilder.build``)."""
-        system = self.policy.system_prompt if system is None else system
-        return self.prompts.build(system, history, user_message, final_text)
-
     def _temperature(self, turn: PreparedTurn) -> float:
         return self.policy.temperature if turn.temperature is None else turn.temperature
 

@@ -13,7 +13,9 @@ from botgpt.domain.errors import ImportTooLarge, InvalidRequest, InvalidTree
 from botgpt.domain.history import ConversationHistory
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import Conversation, ConversationTree, Message, Role, Summary
+from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.retrieval import owned_document_ids
+from botgpt.domain.titles import UNTITLED
 from botgpt.ports.documents import DocumentStore
 from botgpt.ports.stores import ConversationStore
 from botgpt.ports.tokens import TokenCounter
@@ -31,6 +33,7 @@ class ConversationTransfer:
     tokens: TokenCounter
     documents: DocumentStore | None = None
     clock: Callable[[], datetime] = utc_now
+    policy: ConversationPolicy = attrs.Factory(ConversationPolicy)
     max_messages: int = 10_000
 
     async def export(self, user_id: str | None, conversation_id: str) -> ConversationTree:
@@ -47,7 +50,7 @@ class ConversationTransfer:
         messages = [self._copied(message, conversation_id, ids) for message in tree.messages]
         conversation = attrs.evolve(
             _counted(tree.conversation, messages),
-            id=conversation_id, user_id=user_id, updated_at=self.clock(),
+            id=conversation_id, user_id=user_id, updated_at=self.clock(), title=self._title(tree.conversation.title),
             document_ids=tuple(await self._own_documents(user_id, tree.conversation.document_ids)),
             active_leaf_id=_leaf(tree, ids), summary=_summary(tree.conversation.summary, ids, self.tokens),
         )  # fmt: skip
@@ -60,9 +63,17 @@ class ConversationTransfer:
         check_tree(tree.messages)
         if any(message.role not in IMPORTABLE_ROLES for message in tree.messages):
             raise InvalidTree("imported messages must be the user's or the assistant's")
+        if any(not message.content.strip() for message in tree.messages):
+            raise InvalidRequest("imported messages must not be empty")
         leaf = tree.conversation.active_leaf_id
         if leaf is not None and leaf not in {message.id for message in tree.messages}:
             raise InvalidTree("active_leaf_id names no message of the conversation")
+
+    def _title(self, title: str) -> str:
+        folded = " ".join(title.split())
+        if len(folded) > self.policy.max_title_chars:
+            raise InvalidRequest(f"title must be at most {self.policy.max_title_chars} characters")
+        return folded or UNTITLED
 
     def _copied(self, message: Message, conversation_id: str, ids: dict[str, str]) -> Message:
         # Token counts drive the context budget, so they are counted here, not trusted.

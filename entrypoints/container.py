@@ -115,7 +115,13 @@ class Container(containers.DeclarativeContainer):
     )
     history = providers.Singleton(ConversationHistory, store=store, policy=policy)
     transfer = providers.Singleton(
-        ConversationTransfer, store=store, history=history, tokens=token_counter, documents=document_store, clock=clock
+        ConversationTransfer,
+        store=store,
+        history=history,
+        tokens=token_counter,
+        documents=document_store,
+        clock=clock,
+        policy=policy,
     )
 
     ingest_wake = providers.Singleton(asyncio.Event)

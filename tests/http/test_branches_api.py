@@ -12,7 +12,7 @@ from botgpt.entrypoints.container import Container
 from tests.fakes import ScriptedChatModel
 from tests.http.conftest import create
 from tests.http.test_conversations_api import error_of
-from tests.http.test_keys_and_isolation import key_for
+from tests.http.test_keys_and_isolation import key_for, owned_resources
 
 API = "/api/v1/conversations"
 
@@ -171,10 +171,17 @@ def broken(change: str) -> Any:
         document["conversation"]["active_leaf_id"] = "nope"
     elif change == "negative":
         document["messages"][0]["tokens"] = -3
+    elif change == "empty":
+        document["messages"][1]["content"] = "  "
+    elif change == "title":
+        document["conversation"]["title"] = "t" * 201
     return document
 
 
-@pytest.mark.parametrize("change", ["collide", "orphan", "cycle", "role", "shape", "version", "leaf", "negative"])
+CHANGES = ["collide", "orphan", "cycle", "role", "shape", "version", "leaf", "negative", "empty", "title"]
+
+
+@pytest.mark.parametrize("change", CHANGES)
 async def test_bad_imports_are_4xx_and_store_nothing(client: Client, change: str) -> None:
     response = await client.post(f"{API}/import?user_id=alice", json=broken(change))
     assert 400 <= response.status_code < 500, change
@@ -196,6 +203,27 @@ async def test_imports_that_are_not_json_or_too_large(client: Client, container:
     big = valid_export()
     big["messages"][1]["content"] = "y" * ((container.settings().max_request_kb + 1) * 1024)
     await body(await client.post(f"{API}/import?user_id=alice", json=big), 201)
+
+
+async def test_an_import_recounts_tokens_and_keeps_only_the_callers_documents(
+    client: Client, container: Container
+) -> None:
+    alice, bob = await key_for(container, "alice"), await key_for(container, "bob")
+    _, document_id = await owned_resources(client, alice)
+    rag = {"message": "Who trimmed the wicks?", "mode": "rag_mode", "document_ids": [document_id]}
+    created = await body(await client.post(API, json=rag, headers=alice), 201)
+    exported = await body(await client.get(f"{API}/{created['conversation_id']}/export", headers=alice), 200)
+    assert exported["messages"][1]["citations"][0]["document_id"] == document_id
+    exported["messages"][0]["tokens"] = 9999  # a file's counts are not trusted
+
+    theirs = await body(await client.post(f"{API}/import", json=exported, headers=bob), 201)
+    assert theirs["conversation"]["document_ids"] == []
+    assert theirs["messages"][0]["tokens"] == created["user_message"]["tokens"]
+    assert theirs["conversation"]["total_tokens"] == created["conversation"]["total_tokens"]
+    mine = await body(await client.post(f"{API}/import", json=exported, headers=alice), 201)
+    assert mine["conversation"]["document_ids"] == [document_id]
+    markdown = await client.get(f"{API}/{mine['conversation']['id']}/export?format=markdown", headers=alice)
+    assert "[^1]: light.txt, characters" in (await markdown.get_data()).decode()
 
 
 @pytest.mark.parametrize(("owner", "intruder"), [("alice", "bob"), ("bob", "alice")])

@@ -103,3 +103,27 @@ async def test_a_summary_on_another_branch_is_not_used() -> None:
     first_answer = (await service.store.list_messages(cid))[1]
     await service.post("alice", cid, "Start again from here.", parent_id=first_answer.id)
     assert SUMMARY_HEADING not in chat.prompts[-1][0].content
+
+
+async def test_a_long_overflow_is_folded_in_batches_that_fit_the_writer() -> None:
+    store, tokens = MemoryConversationStore(), WordCounter()
+    answers = [" ".join(["filler"] * 60) for _ in range(40)]
+    chat = ScriptedChatModel(answers, context_window=2000)
+    policy = attrs.evolve(POLICY, summary_max_tokens=40)
+    service = ConversationService(store=store, chat=chat, tokens=tokens, policy=policy, clock=SteppingClock())
+    first = await service.start("alice", FACT)
+    for turn in range(2, 30):
+        await service.post("alice", first.conversation.id, f"Another question about {turn}: " + "word " * 150)
+    # A writer with a small window cannot take the whole overflow in one prompt.
+    writer = KeywordSummarizer(["remember"], context_window=400)
+    memory = SummaryMemory(store, writer, tokens, PromptBuilder(chat, tokens, policy))
+    summary = await memory.refresh(first.conversation.id)
+
+    assert summary is not None and "4711" in summary.text
+    assert len(writer.prompts) > 1
+    usable = int((400 - 40) * 0.9)
+    assert all(sum(len(m.content.split()) + 4 for m in prompt) <= usable for prompt in writer.prompts)
+    # every later batch starts from the summary so far
+    assert all("4711" in prompt[-1].content.split("New messages:")[0] for prompt in writer.prompts[1:])
+    path = await store.branch(first.conversation.id, (await store.list_messages(first.conversation.id))[-1].id)
+    assert summary.through_id in [m.id for m in path[:-2]]
