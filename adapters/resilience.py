@@ -149,7 +149,7 @@ def chat_errors() -> Iterator[None]:
     try:
         yield
     except ProviderUnavailable as error:
-        raise ModelUnavailable(f"the chat provider is unavailable: {error}", error.retry_after) from error
+        raise ModelUnavailable(f"the chat provider is unavailable: {error}", retry_after=error.retry_after) from error
     except ProviderRejected as error:
         raise ModelFailed(f"the chat provider rejected the request: {error}") from error
 

@@ -153,7 +153,7 @@ class DocumentService:
         checked_id(document_id, "document id")
         document = await self.store.get_document(user_id, document_id)
         if document is None:
-            raise DocumentNotFound("document not found")
+            raise DocumentNotFound()
         return document
 
     async def list_documents(self, user_id: str, limit: int = 20, offset: int = 0) -> Page[Document]:
@@ -175,7 +175,7 @@ class DocumentService:
         """Delete the document, its file, chunks and vectors, and any pending ingestion."""
         document = await self.get(user_id, document_id)
         if not await self.store.delete_document(document.id):
-            raise DocumentNotFound("document not found")
+            raise DocumentNotFound()
         await self.blobs.delete(document.id)
         for retriever in self.retrievers:
             retriever.forget(document.id)

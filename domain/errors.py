@@ -1,171 +1,167 @@
-"""Domain errors. The HTTP layer maps each class to a status; nothing here knows HTTP."""
+"""Domain errors: one base class, and a one-line subclass per failure.
+
+Each class carries a stable ``code`` for clients, a ``kind`` and a message ``template``. The kind
+says what went wrong in terms any transport can map (the HTTP layer turns it into a status in one
+table, the CLI into a line of text), so nothing here knows HTTP.
+"""
 
 from __future__ import annotations
 
+import enum
+from typing import Any, ClassVar
+
+
+class ErrorKind(enum.Enum):
+    """What kind of failure an error is, independent of how it reaches the caller."""
+
+    INVALID = "invalid"  # well-formed request, unacceptable content
+    MALFORMED = "malformed"  # the request itself cannot be parsed (a bad id)
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA = "unsupported_media"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"  # the state of the thing does not allow it now
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"  # a dependency cannot answer now; retrying may work
+    UPSTREAM_FAILED = "upstream_failed"  # a dependency answered with something unusable
+
 
 class BotgptError(Exception):
-    """Base of every error botgpt raises on purpose. ``code`` is stable for clients."""
+    """Base of every error botgpt raises on purpose.
 
-    code = "botgpt_error"
+    A subclass names its ``code``, ``kind`` and ``template`` in its class statement. Keyword
+    arguments fill the template and become attributes, so ``RateLimited(retry_after=3)`` carries
+    ``retry_after``; ``public`` names the attributes a client may see beside the message.
+    """
 
+    code: ClassVar[str] = "botgpt_error"
+    kind: ClassVar[ErrorKind] = ErrorKind.INVALID
+    template: ClassVar[str] = "the request failed"
+    public: ClassVar[tuple[str, ...]] = ()
 
-class InvalidRequest(BotgptError):
-    """The caller asked for something malformed or out of range."""
+    def __init_subclass__(
+        cls,
+        code: str | None = None,
+        kind: ErrorKind | None = None,
+        template: str | None = None,
+        public: tuple[str, ...] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in (("code", code), ("kind", kind), ("template", template), ("public", public)):
+            if value is not None:
+                setattr(cls, name, value)
 
-    code = "invalid_request"
+    def __init__(self, message: str | None = None, **fields: Any) -> None:
+        for name, value in fields.items():
+            setattr(self, name, value)
+        super().__init__(message if message is not None else self.template.format(**fields))
 
-
-class InvalidId(InvalidRequest):
-    """An identifier is not shaped like the ones botgpt issues."""
-
-    code = "invalid_id"
-
-
-class MessageTooLarge(InvalidRequest):
-    """A message exceeds the configured size, or cannot fit the model's context."""
-
-    code = "message_too_large"
-
-
-class NotFound(BotgptError):
-    """The thing does not exist, or belongs to someone else (the two are not told apart)."""
-
-    code = "not_found"
-
-
-class ConversationNotFound(NotFound):
-    code = "conversation_not_found"
-
-
-class DocumentNotFound(NotFound):
-    code = "document_not_found"
+    def details(self) -> dict[str, Any]:
+        """The attributes a client may see beside the code and the message."""
+        return {name: getattr(self, name) for name in self.public}
 
 
-class MessageNotFound(NotFound):
-    """No such message in this conversation (it may belong to another one, or another user)."""
-
-    code = "message_not_found"
+class InvalidRequest(BotgptError, code="invalid_request", template="the request is not valid"): ...
 
 
-class Conflict(BotgptError):
-    """The request is well formed, but the conversation's state does not allow it."""
-
-    code = "conflict"
+class InvalidId(InvalidRequest, code="invalid_id", kind=ErrorKind.MALFORMED, template="{what} is malformed"): ...
 
 
-class NothingToRegenerate(Conflict):
-    """The active branch has no user message to answer again."""
-
-    code = "nothing_to_regenerate"
+class MessageTooLarge(InvalidRequest, code="message_too_large", kind=ErrorKind.TOO_LARGE): ...
 
 
-class InvalidTree(InvalidRequest):
+class UploadTooLarge(InvalidRequest, code="upload_too_large", kind=ErrorKind.TOO_LARGE): ...
+
+
+class ImportTooLarge(InvalidRequest, code="import_too_large", kind=ErrorKind.TOO_LARGE): ...
+
+
+class InvalidTree(InvalidRequest, code="invalid_tree"):
     """Imported messages do not form a tree: a repeated id, or a parent that is missing."""
 
-    code = "invalid_tree"
 
-
-class ImportTooLarge(InvalidRequest):
-    """An import exceeds the configured size."""
-
-    code = "import_too_large"
-
-
-class DocumentNotReady(BotgptError):
-    """A document is still being ingested, or failed; ``status`` says which."""
-
-    code = "document_not_ready"
-
-    def __init__(self, message: str, document_id: str, status: str) -> None:
-        super().__init__(message)
-        self.document_id = document_id
-        self.status = status
-
-
-class DocumentsUnavailable(BotgptError):
-    """Every document a RAG conversation relied on has been deleted."""
-
-    code = "documents_unavailable"
-
-
-class UnsupportedDocument(InvalidRequest):
+class UnsupportedDocument(InvalidRequest, code="unsupported_document", kind=ErrorKind.UNSUPPORTED_MEDIA):
     """The upload's type is not one botgpt reads, or its content does not match its name."""
 
-    code = "unsupported_document"
 
-
-class UnreadableDocument(InvalidRequest):
+class UnreadableDocument(InvalidRequest, code="unreadable_document"):
     """The upload claims a supported type but cannot be read (empty, undecodable, a bomb)."""
 
-    code = "unreadable_document"
 
-
-class UploadTooLarge(InvalidRequest):
-    code = "upload_too_large"
-
-
-class EmbedderMismatch(InvalidRequest):
+class EmbedderMismatch(InvalidRequest, code="embedder_mismatch"):
     """Vectors from different embedders cannot be compared."""
 
-    code = "embedder_mismatch"
 
-
-class EmbedderError(BotgptError):
-    """The embedder failed. ``transient`` says whether a retry may succeed."""
-
-    code = "embedder_error"
-
-    def __init__(self, message: str, transient: bool = True) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
-class Unauthorized(BotgptError):
-    """No API key, or one that is unknown or revoked."""
-
-    code = "unauthorized"
-
-
-class Forbidden(BotgptError):
-    """The request names a user other than the one its API key belongs to."""
-
-    code = "forbidden"
-
-
-class RateLimited(BotgptError):
-    """A key's request or token limit is spent; ``retry_after`` says when it refills."""
-
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class UnsupportedMode(InvalidRequest):
+class UnsupportedMode(InvalidRequest, code="unsupported_mode"):
     """The requested conversation mode cannot be served by this deployment."""
 
-    code = "unsupported_mode"
+
+class NotFound(BotgptError, code="not_found", kind=ErrorKind.NOT_FOUND, template="not found"):
+    """The thing does not exist, or belongs to someone else (the two are not told apart)."""
 
 
-class ChatModelError(BotgptError):
+class ConversationNotFound(NotFound, code="conversation_not_found", template="conversation not found"): ...
+
+
+class DocumentNotFound(NotFound, code="document_not_found", template="document not found"): ...
+
+
+class MessageNotFound(NotFound, code="message_not_found", template="message not found in this conversation"): ...
+
+
+class Conflict(BotgptError, code="conflict", kind=ErrorKind.CONFLICT):
+    """The request is well formed, but the state of what it names does not allow it now."""
+
+
+class NothingToRegenerate(Conflict, code="nothing_to_regenerate"):
+    """The active branch has no user message to answer again."""
+
+
+class DocumentNotReady(Conflict, code="document_not_ready", public=("document_id", "status")):
+    """A document is still being ingested, or failed; ``status`` says which."""
+
+    document_id: str
+    status: str
+
+
+class DocumentsUnavailable(Conflict, code="documents_unavailable"):
+    """Every document a RAG conversation relied on has been deleted."""
+
+
+class Unauthorized(BotgptError, code="unauthorized", kind=ErrorKind.UNAUTHENTICATED):
+    """No API key, or one that is unknown or revoked."""
+
+
+class Forbidden(BotgptError, code="forbidden", kind=ErrorKind.FORBIDDEN):
+    """The request names a user other than the one its API key belongs to."""
+
+
+class RateLimited(BotgptError, code="rate_limited", kind=ErrorKind.RATE_LIMITED):
+    """A key's request or token limit is spent; ``retry_after`` says when it refills."""
+
+    retry_after: float | None = None
+
+
+class EmbedderError(BotgptError, code="embedder_error", kind=ErrorKind.UNAVAILABLE):
+    """The embedder failed. ``transient`` says whether a retry may succeed."""
+
+    transient: bool = True
+
+
+class ChatModelError(BotgptError, code="model_error", kind=ErrorKind.UPSTREAM_FAILED):
     """A chat model call failed; nothing of the turn was stored."""
 
-    code = "model_error"
+
+class ModelUnavailable(ChatModelError, code="model_unavailable", kind=ErrorKind.UNAVAILABLE):
+    """The model cannot answer now (not loaded, overloaded, unreachable). Retrying may work.
+
+    ``detail`` is for the server log only, never for the client."""
+
+    retry_after: float | None = None
+    detail: str = ""
 
 
-class ModelUnavailable(ChatModelError):
-    """The model cannot answer now (not loaded, overloaded, unreachable). Retrying may work."""
-
-    code = "model_unavailable"
-
-    def __init__(self, message: str, retry_after: float | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.detail = detail  # for the server log only, never for the client
-
-
-class ModelFailed(ChatModelError):
+class ModelFailed(ChatModelError, code="model_failed"):
     """The model rejected the request or returned something unusable."""
-
-    code = "model_failed"

@@ -31,7 +31,7 @@ async def owned_conversation(store: ConversationStore, user_id: str | None, conv
     checked_id(conversation_id, "conversation id")
     conversation = await store.get_conversation(user_id, conversation_id)
     if conversation is None:
-        raise ConversationNotFound("conversation not found")
+        raise ConversationNotFound()
     return conversation
 
 
@@ -40,7 +40,7 @@ async def message_of(store: ConversationStore, conversation: Conversation, messa
     checked_id(message_id, "message id")
     message = await store.get_message(conversation.id, message_id)
     if message is None:
-        raise MessageNotFound("message not found in this conversation")
+        raise MessageNotFound()
     return message
 
 
@@ -93,7 +93,7 @@ class ConversationHistory:
         await message_of(self.store, conversation, message_id)
         leaf = newest_leaf_under(await self.store.list_messages(conversation.id), message_id)
         if not await self.store.set_active_leaf(conversation.id, leaf):
-            raise ConversationNotFound("conversation not found")
+            raise ConversationNotFound()
         return await self.get(user_id, conversation_id)
 
     async def rename(self, user_id: str | None, conversation_id: str, title: str) -> Conversation:
@@ -103,14 +103,14 @@ class ConversationHistory:
             raise InvalidRequest(f"title must be 1 to {self.policy.max_title_chars} characters")
         conversation = await owned_conversation(self.store, user_id, conversation_id)
         if not await self.store.rename_conversation(conversation.id, title):
-            raise ConversationNotFound("conversation not found")
+            raise ConversationNotFound()
         return attrs.evolve(conversation, title=title)
 
     async def delete(self, user_id: str | None, conversation_id: str) -> None:
         """Delete a conversation together with every message of every branch."""
         conversation = await owned_conversation(self.store, user_id, conversation_id)
         if not await self.store.delete_conversation(conversation.id):
-            raise ConversationNotFound("conversation not found")
+            raise ConversationNotFound()
 
 
 def _check_page(limit: int, offset: int, cursor: str | None) -> None:

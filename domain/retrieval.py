@@ -62,7 +62,9 @@ class RetrievalService:
                 raise DocumentNotFound(f"document {document_id} not found")
             if document.status is not DocumentStatus.READY:
                 raise DocumentNotReady(
-                    f"document {document_id} is {document.status.value}", document.id, document.status.value
+                    f"document {document_id} is {document.status.value}",
+                    document_id=document.id,
+                    status=document.status.value,
                 )
             documents.append(document)
         return documents

@@ -29,13 +29,13 @@ class UsageService:
             count = await self.store.count_request(key.id, minute)
             if count > key.requests_per_minute:
                 retry = (minute + timedelta(minutes=1) - now).total_seconds()
-                raise RateLimited(f"this key allows {key.requests_per_minute} requests a minute", retry)
+                raise RateLimited(f"this key allows {key.requests_per_minute} requests a minute", retry_after=retry)
         if spends_tokens and key.tokens_per_day:
             spent = await self.store.key_tokens(key.id, now.date())
             if spent >= key.tokens_per_day:
                 midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
                 retry = (midnight - now).total_seconds()
-                raise RateLimited(f"this key allows {key.tokens_per_day} tokens a day", retry)
+                raise RateLimited(f"this key allows {key.tokens_per_day} tokens a day", retry_after=retry)
 
     async def record(self, user_id: str, key: ApiKey | None, message: Message) -> None:
         """Add an answer's tokens to the ledger."""

@@ -17,54 +17,27 @@ from quart import Quart, Request, Response, g, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from botgpt.domain.errors import (
-    BotgptError,
-    ChatModelError,
-    Conflict,
-    DocumentNotReady,
-    DocumentsUnavailable,
-    EmbedderError,
-    Forbidden,
-    ImportTooLarge,
-    InvalidId,
-    InvalidRequest,
-    MessageTooLarge,
-    ModelFailed,
-    ModelUnavailable,
-    NotFound,
-    RateLimited,
-    Unauthorized,
-    UnsupportedDocument,
-    UnsupportedMode,
-    UploadTooLarge,
-)
+from botgpt.domain.errors import BotgptError, ErrorKind
 
 log = logging.getLogger("botgpt.http")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
-# Most specific first: the first matching class decides the status.
-DOMAIN_STATUS: tuple[tuple[type[BotgptError], int], ...] = (
-    (MessageTooLarge, 413),
-    (UploadTooLarge, 413),
-    (ImportTooLarge, 413),
-    (UnsupportedDocument, 415),
-    (InvalidId, 400),
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (RateLimited, 429),
-    (DocumentNotReady, 409),
-    (DocumentsUnavailable, 409),
-    (Conflict, 409),
-    (EmbedderError, 503),
-    (UnsupportedMode, 422),
-    (InvalidRequest, 422),
-    (NotFound, 404),
-    (ModelUnavailable, 503),
-    (ModelFailed, 502),
-    (ChatModelError, 502),
-)
+# The one place where a domain error becomes a status. A test checks that every kind has one.
+STATUS_OF_KIND: dict[ErrorKind, int] = {
+    ErrorKind.MALFORMED: 400,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.UNSUPPORTED_MEDIA: 415,
+    ErrorKind.INVALID: 422,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UPSTREAM_FAILED: 502,
+    ErrorKind.UNAVAILABLE: 503,
+}
 
 HTTP_MESSAGES = {
     400: ("bad_request", "the request could not be understood"),
@@ -108,7 +81,7 @@ def error_response(
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
-    details: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Response:
     body = {"error": {"code": code, "message": message, "request_id": request_id(), **(details or {})}}
     response = Response(json.dumps(body), status=status, content_type="application/json")
@@ -124,8 +97,8 @@ def log_detail(error: BotgptError) -> str:
 
 
 def status_for(error: BotgptError) -> int:
-    """The HTTP status of a domain error; 500 for one this table does not know."""
-    return next((status for kind, status in DOMAIN_STATUS if isinstance(error, kind)), 500)
+    """The HTTP status of a domain error."""
+    return STATUS_OF_KIND[error.kind]
 
 
 async def on_domain_error(error: BotgptError) -> Response:
@@ -140,13 +113,12 @@ async def on_domain_error(error: BotgptError) -> Response:
             exc_info=error.__cause__ is not None,
         )
     headers = {}
-    if isinstance(error, ModelUnavailable | RateLimited) and error.retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
-    if isinstance(error, Unauthorized):
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    if error.kind is ErrorKind.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = 'Bearer realm="botgpt"'
-
-    details = {"document_id": error.document_id, "status": error.status} if isinstance(error, DocumentNotReady) else {}
-    return error_response(status, error.code, str(error), headers, details)
+    return error_response(status, error.code, str(error), headers, error.details())
 
 
 async def on_validation_error(error: RequestSchemaValidationError) -> Response:
