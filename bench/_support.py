@@ -11,6 +11,7 @@ from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import ChatMessage, Completion, Conversation, Message, Mode, Role
 from botgpt.plugins.builtin.local_chat import build_llama_cpp
+from botgpt.plugins.hookspecs import PluginContext
 from botgpt.ports.stores import ConversationStore
 
 
@@ -87,7 +88,7 @@ async def seed_long_conversation(store: ConversationStore, user: str, messages: 
 
 async def started_local_model(**settings: object) -> EngineChatModel:
     """The local model in its own supervised engine process, once it answers."""
-    model = build_llama_cpp(settings)
+    model = build_llama_cpp(PluginContext(settings))
     await model.load()
     while await model.readiness() != "ok":  # noqa: ASYNC110 (the engine is another process: poll it)
         await asyncio.sleep(0.1)

@@ -40,6 +40,7 @@ from botgpt.domain.model import Chunk, Document, DocumentStatus, Vector
 from botgpt.entrypoints.resources import embedder as embedder_resource
 from botgpt.entrypoints.resources import retriever as build_retriever
 from botgpt.entrypoints.settings import Settings
+from botgpt.plugins.hookspecs import PluginContext
 from botgpt.plugins.manager import chunker_factories, pick, plugin_manager
 from botgpt.ports.ai import Embedder
 
@@ -113,7 +114,7 @@ def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
 
 async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder) -> MemoryDocumentStore:
     store = MemoryDocumentStore()
-    chunker = pick(chunker_factories(plugin_manager()), settings.chunker, "chunker")(settings.as_dict())
+    chunker = pick(chunker_factories(plugin_manager()), settings.chunker, "chunker")(PluginContext(settings.as_dict()))
     started = time.perf_counter()
     spans = {
         row["_id"]: list(stream_chunks([(row.get("title", "") + " " + row["text"]).strip()], chunker)) for row in corpus

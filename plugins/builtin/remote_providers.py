@@ -9,7 +9,7 @@ from __future__ import annotations
 from botgpt.adapters.gemini import GeminiChatModel, GeminiEmbedder, make_client
 from botgpt.adapters.groq_chat import GroqChatModel
 from botgpt.adapters.resilience import RetryPolicy
-from botgpt.plugins.hookspecs import Config, RegisterChatModel, RegisterEmbedder, hookimpl
+from botgpt.plugins.hookspecs import Config, PluginContext, RegisterChatModel, RegisterEmbedder, hookimpl
 
 
 def retry_policy(config: Config) -> RetryPolicy:
@@ -28,7 +28,8 @@ def _required(config: Config, key: str, variable: str) -> str:
     return value
 
 
-def build_groq(config: Config) -> GroqChatModel:
+def build_groq(context: PluginContext) -> GroqChatModel:
+    config = context.config
     return GroqChatModel(
         api_key=_required(config, "groq_api_key", "GROQ_API_KEY"),
         model=str(config.get("groq_model", "llama-3.3-70b-versatile")),
@@ -45,7 +46,8 @@ def _gemini_client(config: Config) -> object:
     )
 
 
-def build_gemini_chat(config: Config) -> GeminiChatModel:
+def build_gemini_chat(context: PluginContext) -> GeminiChatModel:
+    config = context.config
     return GeminiChatModel(
         _gemini_client(config),
         model=str(config.get("gemini_chat_model", "gemini-2.0-flash")),
@@ -54,7 +56,8 @@ def build_gemini_chat(config: Config) -> GeminiChatModel:
     )
 
 
-def build_gemini_embedder(config: Config) -> GeminiEmbedder:
+def build_gemini_embedder(context: PluginContext) -> GeminiEmbedder:
+    config = context.config
     return GeminiEmbedder(
         _gemini_client(config),
         model=str(config.get("gemini_embed_model", "text-embedding-004")),

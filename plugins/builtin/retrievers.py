@@ -10,14 +10,14 @@ from botgpt.adapters.bm25_retriever import Bm25Retriever
 from botgpt.adapters.chunk_cache import ChunkCache
 from botgpt.adapters.dense_retriever import DenseRetriever
 from botgpt.domain.fusion import HybridRetriever
-from botgpt.plugins.hookspecs import RegisterRetriever, RetrieverContext, hookimpl
+from botgpt.plugins.hookspecs import PluginContext, RegisterRetriever, hookimpl
 
 
-def build_dense(context: RetrieverContext, chunks: ChunkCache | None = None) -> DenseRetriever:
+def build_dense(context: PluginContext, chunks: ChunkCache | None = None) -> DenseRetriever:
     return DenseRetriever(chunks or ChunkCache(context.store), context.embedder)
 
 
-def build_bm25(context: RetrieverContext, chunks: ChunkCache | None = None) -> Bm25Retriever:
+def build_bm25(context: PluginContext, chunks: ChunkCache | None = None) -> Bm25Retriever:
     config = context.config
     return Bm25Retriever(
         chunks or ChunkCache(context.store),
@@ -26,7 +26,7 @@ def build_bm25(context: RetrieverContext, chunks: ChunkCache | None = None) -> B
     )
 
 
-def build_hybrid(context: RetrieverContext) -> HybridRetriever:
+def build_hybrid(context: PluginContext) -> HybridRetriever:
     # Both halves share one chunk cache, so each document's chunks are held once.
     chunks = ChunkCache(context.store)
     config = context.config

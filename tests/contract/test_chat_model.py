@@ -17,8 +17,10 @@ import pytest_asyncio
 from botgpt.adapters.gemini import GeminiChatModel, make_client
 from botgpt.adapters.groq_chat import GroqChatModel
 from botgpt.adapters.resilience import RetryPolicy
-from botgpt.domain.model import ChatMessage, Completion, Role
+from botgpt.domain.model import ChatMessage, Role
+from botgpt.plugins import testkit
 from botgpt.plugins.builtin.local_chat import build_llama_cpp
+from botgpt.plugins.hookspecs import PluginContext
 from botgpt.ports.chat import ChatModel
 from tests.loopback import LoopbackProvider, Reply, gemini_events, groq_events
 
@@ -41,7 +43,7 @@ def provider() -> Iterator[LoopbackProvider]:
 
 
 async def local_engine() -> Any:
-    model = build_llama_cpp({"engine_factory": "botgpt.adapters.echo_engine:build", "llama_n_ctx": 2048})
+    model = build_llama_cpp(PluginContext({"engine_factory": "botgpt.adapters.echo_engine:build", "llama_n_ctx": 2048}))
     await model.load()
     deadline = time.monotonic() + 30
     while await model.readiness() != "ok":
@@ -71,27 +73,19 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
         yield patch
 
 
+ECHO = "echo: Name a colour please"
+
+
 async def test_it_has_a_name_and_a_context_window(chat_model: ChatModel) -> None:
-    assert chat_model.name and chat_model.context_window > 0
+    await testkit.check_identity(chat_model)
 
 
-async def test_complete_answers_with_usage(chat_model: ChatModel) -> None:
-    completion = await chat_model.complete(PROMPT, max_tokens=32, temperature=0.0)
-    assert completion.text == "echo: Name a colour please"
-    assert completion.prompt_tokens > 0 and completion.completion_tokens > 0
+@pytest.mark.parametrize("check", testkit.CHAT_CHECKS, ids=lambda check: check.__name__)
+async def test_the_kit_checks_pass(chat_model: ChatModel, check: Any) -> None:
+    """The same checks a third-party provider runs with ``ChatModelContract``."""
+    await check(chat_model, ECHO)
 
 
-async def test_stream_yields_text_then_one_completion_of_that_text(chat_model: ChatModel) -> None:
+async def test_the_stream_comes_in_several_pieces(chat_model: ChatModel) -> None:
     events = [event async for event in chat_model.stream(PROMPT, max_tokens=32, temperature=0.0)]
-    assert len(events) > 2 and all(isinstance(e, str) for e in events[:-1])
-    completion = events[-1]
-    assert isinstance(completion, Completion)
-    assert "".join(str(e) for e in events[:-1]).strip() == completion.text == "echo: Name a colour please"
-
-
-async def test_a_stream_closed_early_leaves_the_model_ready_for_the_next_call(chat_model: ChatModel) -> None:
-    stream = chat_model.stream(PROMPT, max_tokens=32, temperature=0.0)
-    assert isinstance(await anext(stream), str)
-    await stream.aclose()  # type: ignore[attr-defined]
-    again = await chat_model.complete(PROMPT, max_tokens=32, temperature=0.0)
-    assert again.text == "echo: Name a colour please"
+    assert len(events) > 2

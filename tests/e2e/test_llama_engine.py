@@ -17,12 +17,13 @@ from botgpt.adapters.engine_status import ask_status
 from botgpt.domain.errors import MessageTooLarge, ModelUnavailable
 from botgpt.domain.model import ChatMessage, Completion, Role
 from botgpt.plugins.builtin.local_chat import build_llama_cpp
+from botgpt.plugins.hookspecs import PluginContext
 
 PROMPT = [ChatMessage(Role.SYSTEM, "You are brief."), ChatMessage(Role.USER, "Name a colour.")]
 
 
 def local_model(**settings: Any) -> EngineChatModel:
-    return build_llama_cpp({"llama_n_ctx": 512, "llama_slots": 2, **settings})
+    return build_llama_cpp(PluginContext({"llama_n_ctx": 512, "llama_slots": 2, **settings}))
 
 
 async def until_ready(model: EngineChatModel) -> None:
