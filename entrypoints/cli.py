@@ -10,13 +10,14 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
 from botgpt.domain.keys import KeyService
+from botgpt.entrypoints.cli_plugins import add_plugin_commands
 from botgpt.entrypoints.cli_transfer import add_transfer_commands
 from botgpt.entrypoints.container import build_container
 from botgpt.entrypoints.core import open_core, provided, stop_resources
@@ -63,6 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--workers", type=int, default=1, help="concurrent workers in this process")
     worker.set_defaults(run=_worker)
 
+    _add_key_commands(commands)
+    add_transfer_commands(commands)
+    add_plugin_commands(commands)
+
+    settings = commands.add_parser("settings", help="print every setting and its current value")
+    settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")
+    settings.set_defaults(run=_print_settings)
+    return parser
+
+
+def _add_key_commands(commands: Any) -> None:
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(required=True, metavar="ACTION")
     create = keys.add_parser("create", help="create a key and print it (once)")
     create.add_argument("--user", required=True, help="the user the key acts for")
@@ -74,13 +86,6 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key", help="key id or prefix")
     revoke.set_defaults(run=_keys(_revoke_key))
-
-    add_transfer_commands(commands)
-
-    settings = commands.add_parser("settings", help="print every setting and its current value")
-    settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")
-    settings.set_defaults(run=_print_settings)
-    return parser
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,6 +19,7 @@ from botgpt.entrypoints.http import (
     errors,
     health,
     openai_api,
+    routes,
     transfer,
     usage,
     web,
@@ -26,7 +27,7 @@ from botgpt.entrypoints.http import (
 from botgpt.entrypoints.http.auth import install_auth
 from botgpt.entrypoints.http.openapi import CompleteOpenAPIProvider
 
-ROUTE_MODULES = (conversations, branches, transfer, documents, health, usage, openai_api)
+ROUTE_MODULES = (routes, conversations, branches, transfer, documents, health, usage, openai_api)
 BLUEPRINTS = (
     transfer.blueprint,
     conversations.blueprint,

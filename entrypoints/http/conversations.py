@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from botgpt.domain.conversations import ConversationService, PreparedTurn
-from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.history import ConversationHistory
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
@@ -28,15 +27,14 @@ from botgpt.entrypoints.http.conversations_dto import (
     turn_out,
 )
 from botgpt.entrypoints.http.errors import request_id
-from botgpt.entrypoints.http.identity import IdentityResolver
 from botgpt.entrypoints.http.paging_dto import ListQuery, OwnerQuery
+from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.sse import sse_response, turn_events
 
 blueprint = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations")
 
 SERVICE = Provide["conversations"]
 HISTORY = Provide["history"]
-IDENTITY = Provide["identity"]
 USAGE = Provide["usage"]
 
 
@@ -44,33 +42,31 @@ USAGE = Provide["usage"]
 @validate_request(CreateConversationIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
+@as_caller()
 @inject
 async def create_conversation(
     data: CreateConversationIn,
+    user_id: str | None,
     service: ConversationService = SERVICE,
-    identity: IdentityResolver = IDENTITY,
     usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Start a conversation with its first message; answers with both messages.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
-    user_id = identity.resolve(request, data.user_id) or ""
-    prepared = await service.prepare_start(user_id, data.message, data.mode, data.document_ids or ())
+    prepared = await service.prepare_start(user_id or "", data.message, data.mode, data.document_ids or ())
     return await answer(service, prepared, data.stream, usage_recorder(usage))
 
 
 @blueprint.get("")
 @validate_querystring(ListQuery)
 @validate_response(ConversationListOut)
+@as_caller(required="user_id is required to list conversations")
 @inject
 async def list_conversations(
     query_args: ListQuery,
+    user_id: str,
     service: ConversationHistory = HISTORY,
-    identity: IdentityResolver = IDENTITY,
 ) -> ConversationListOut:
     """The user's conversations, newest first. Page by limit/offset or by next_cursor."""
-    user_id = identity.resolve(request, query_args.user_id)
-    if user_id is None:
-        raise InvalidRequest("user_id is required to list conversations")
     page = await service.list_conversations(user_id, query_args.limit, query_args.offset, query_args.cursor)
     return page_out(page)
 
@@ -78,15 +74,16 @@ async def list_conversations(
 @blueprint.get("/<conversation_id>")
 @validate_querystring(OwnerQuery)
 @validate_response(ConversationDetailOut)
+@as_caller()
 @inject
 async def get_conversation(
     conversation_id: str,
     query_args: OwnerQuery,
+    user_id: str | None,
     service: ConversationHistory = HISTORY,
-    identity: IdentityResolver = IDENTITY,
 ) -> ConversationDetailOut:
     """One conversation with the messages of its active branch, oldest first."""
-    detail = await service.get(identity.resolve(request, query_args.user_id), conversation_id)
+    detail = await service.get(user_id, conversation_id)
     return detail_out(detail)
 
 
@@ -94,19 +91,19 @@ async def get_conversation(
 @validate_request(PostMessageIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
+@as_caller()
 @inject
 async def post_message(
     conversation_id: str,
     data: PostMessageIn,
+    user_id: str | None,
     service: ConversationService = SERVICE,
-    identity: IdentityResolver = IDENTITY,
     usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Continue a conversation. A failed model call stores nothing: resend the message.
     With `parent_id` (an earlier assistant message, or `"root"`) the message starts a new branch
     there instead (an edit), and that branch becomes active.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
-    user_id = identity.resolve(request, data.user_id)
     prepared = await service.prepare_post(user_id, conversation_id, data.message, data.parent_id)
     return await answer(service, prepared, data.stream, usage_recorder(usage))
 
@@ -115,18 +112,19 @@ async def post_message(
 @validate_request(RegenerateIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
+@as_caller()
 @inject
 async def regenerate(
     conversation_id: str,
     data: RegenerateIn,
+    user_id: str | None,
     service: ConversationService = SERVICE,
-    identity: IdentityResolver = IDENTITY,
     usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Answer the active branch's last user message again. The new answer is a sibling of the
     old one (which stays, see `/siblings`) and becomes active; 409 if there is no user message.
     With `"stream": true` the answer arrives as Server-Sent Events, as for messages."""
-    prepared = await service.prepare_regenerate(identity.resolve(request, data.user_id), conversation_id)
+    prepared = await service.prepare_regenerate(user_id, conversation_id)
     return await answer(service, prepared, data.stream, usage_recorder(usage))
 
 
@@ -144,30 +142,31 @@ async def answer(
 @blueprint.patch("/<conversation_id>")
 @validate_request(RenameIn)
 @validate_response(ConversationOut)
+@as_caller()
 @inject
 async def rename_conversation(
     conversation_id: str,
     data: RenameIn,
+    user_id: str | None,
     service: ConversationHistory = HISTORY,
-    identity: IdentityResolver = IDENTITY,
 ) -> ConversationOut:
     """Rename a conversation."""
-    user_id = identity.resolve(request, data.user_id)
     return conversation_out(await service.rename(user_id, conversation_id, data.title))
 
 
 @blueprint.delete("/<conversation_id>")
 @validate_querystring(OwnerQuery)
 @validate_response(DeletedOut)
+@as_caller()
 @inject
 async def delete_conversation(
     conversation_id: str,
     query_args: OwnerQuery,
+    user_id: str | None,
     service: ConversationHistory = HISTORY,
-    identity: IdentityResolver = IDENTITY,
 ) -> DeletedOut:
     """Delete a conversation and every message of every branch."""
-    await service.delete(identity.resolve(request, query_args.user_id), conversation_id)
+    await service.delete(user_id, conversation_id)
     return DeletedOut(
         deleted=True,
         conversation_id=conversation_id,

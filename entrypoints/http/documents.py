@@ -26,15 +26,14 @@ from botgpt.entrypoints.http.documents_dto import (
     search_out,
     upload_out,
 )
-from botgpt.entrypoints.http.identity import IdentityResolver
 from botgpt.entrypoints.http.paging_dto import OwnerQuery
+from botgpt.entrypoints.http.routes import as_caller
 
 documents = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
 search = Blueprint("search", __name__, url_prefix="/api/v1")
 
 SERVICE = Provide["documents"]
 RETRIEVAL = Provide["retrieval"]
-IDENTITY = Provide["identity"]
 BLOCK = 1 << 16
 
 
@@ -47,19 +46,14 @@ async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
 @documents.post("")
 @validate_response(UploadOut, 201)
 @validate_response(UploadOut, 200)
+@as_caller(required="user_id is required to upload a document", form=True)
 @inject
-async def upload_document(
-    service: DocumentService = SERVICE, identity: IdentityResolver = IDENTITY
-) -> tuple[UploadOut, int]:
+async def upload_document(user_id: str, service: DocumentService = SERVICE) -> tuple[UploadOut, int]:
     """Upload a file (multipart: `file`, `user_id`). Answers at once; ingestion runs in the background.
     The same bytes uploaded again by the same user return the first document with `duplicate: true`."""
-    form, files = await request.form, await request.files
-    upload = files.get("file")
+    upload = (await request.files).get("file")
     if upload is None:
         raise InvalidRequest("send the document as the multipart field `file`")
-    user_id = identity.resolve(request, form.get("user_id"))
-    if user_id is None:
-        raise InvalidRequest("user_id is required to upload a document")
     result = await service.upload(user_id, upload.filename or "", _blocks(upload.stream))
     return upload_out(result.document, result.duplicate), 200 if result.duplicate else 201
 
@@ -67,55 +61,53 @@ async def upload_document(
 @documents.get("")
 @validate_querystring(DocumentListQuery)
 @validate_response(DocumentListOut)
+@as_caller(required="user_id is required to list documents")
 @inject
 async def list_documents(
-    query_args: DocumentListQuery, service: DocumentService = SERVICE, identity: IdentityResolver = IDENTITY
+    query_args: DocumentListQuery, user_id: str, service: DocumentService = SERVICE
 ) -> DocumentListOut:
     """The user's documents, newest first."""
-    user_id = identity.resolve(request, query_args.user_id)
-    if user_id is None:
-        raise InvalidRequest("user_id is required to list documents")
     return document_page_out(await service.list_documents(user_id, query_args.limit, query_args.offset))
 
 
 @documents.get("/<document_id>")
 @validate_querystring(OwnerQuery)
 @validate_response(DocumentOut)
+@as_caller()
 @inject
 async def get_document(
     document_id: str,
     query_args: OwnerQuery,
+    user_id: str | None,
     service: DocumentService = SERVICE,
-    identity: IdentityResolver = IDENTITY,
 ) -> DocumentOut:
     """One document with its ingestion status and progress."""
-    return document_out(await service.get(identity.resolve(request, query_args.user_id), document_id))
+    return document_out(await service.get(user_id, document_id))
 
 
 @documents.delete("/<document_id>")
 @validate_querystring(OwnerQuery)
 @validate_response(DocumentDeletedOut)
+@as_caller()
 @inject
 async def delete_document(
     document_id: str,
     query_args: OwnerQuery,
+    user_id: str | None,
     service: DocumentService = SERVICE,
-    identity: IdentityResolver = IDENTITY,
 ) -> DocumentDeletedOut:
     """Delete a document with its file, chunks and vectors."""
-    await service.delete(identity.resolve(request, query_args.user_id), document_id)
+    await service.delete(user_id, document_id)
     return DocumentDeletedOut(deleted=True, document_id=document_id, message="Document deleted successfully")
 
 
 @search.post("/search")
 @validate_request(SearchIn)
 @validate_response(SearchOut)
+@as_caller()
 @inject
-async def search_documents(
-    data: SearchIn, retrieval: RetrievalService = RETRIEVAL, identity: IdentityResolver = IDENTITY
-) -> SearchOut:
+async def search_documents(data: SearchIn, user_id: str | None, retrieval: RetrievalService = RETRIEVAL) -> SearchOut:
     """Rank the chunks of the user's documents for a query; `explain` adds each retriever's rank."""
-    user_id = identity.resolve(request, data.user_id)
     hits, documents = await retrieval.search_with_documents(user_id, data.query, data.document_ids, data.k)
     filenames = {d.id: d.filename for d in documents}
     return search_out(data.query, retrieval.retriever.name, hits, filenames, data.explain)

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import msgspec
 from dependency_injector.wiring import Provide, inject
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import validate_request
 
 from botgpt.domain.conversations import ConversationService, PreparedTurn
@@ -31,7 +31,7 @@ from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens
 from botgpt.entrypoints.http.conversations_dto import CitationOut
 from botgpt.entrypoints.http.errors import request_id
-from botgpt.entrypoints.http.identity import IdentityResolver
+from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.sse import sse_response
 
 blueprint = Blueprint("openai", __name__, url_prefix="/v1")
@@ -86,16 +86,16 @@ async def list_models(service: ConversationService = Provide["conversations"]) -
 @blueprint.post("/chat/completions")
 @validate_request(ChatCompletionIn)
 @spends_tokens
+@as_caller(claim="user")
 @inject
 async def chat_completions(
     data: ChatCompletionIn,
+    user_id: str | None,
     service: ConversationService = Provide["conversations"],
     usage: UsageService = Provide["usage"],
-    identity: IdentityResolver = Provide["identity"],
 ) -> Any:
     """OpenAI chat completions, streamed (SSE chunks, then ``[DONE]``) or whole."""
-    user_id = identity.resolve(request, data.user) or OPEN_MODE_USER
-    prepared = await _prepare(service, user_id, data)
+    prepared = await _prepare(service, user_id or OPEN_MODE_USER, data)
     record = usage_recorder(usage)
     if data.stream:
         return sse_response(_chunks(service, prepared, record, request_id()))

@@ -1,0 +1,58 @@
+"""The shape every API route shares, written once: find who is calling, then call the use case.
+
+A route body is then one service call and one DTO. Errors need nothing here: every domain
+error is mapped to its status in ``errors.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from dependency_injector.wiring import Provide, inject
+from quart import request
+
+from botgpt.domain.errors import InvalidRequest
+from botgpt.entrypoints.http.identity import IdentityResolver
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+CLAIM_SOURCES = ("data", "query_args")
+
+
+def as_caller(
+    *, required: str | None = None, claim: str = "user_id", source: str | None = None, form: bool = False
+) -> Callable[[F], F]:
+    """Pass the view the user the request acts for, as ``user_id``.
+
+    The claim is the ``claim`` field of the validated body or query string (only of the
+    ``source`` keyword, "data" or "query_args", when given; of the multipart form with
+    ``form``); ``identity.py`` decides whether to trust it. With
+    ``required``, a request that names no user answers 422 with that message.
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        async def with_caller(*args: Any, **kwargs: Any) -> Any:
+            claimed = (await request.form).get(claim) if form else _claimed(kwargs, claim, source)
+            user_id = _resolver().resolve(request, claimed)
+            if user_id is None and required:
+                raise InvalidRequest(required)
+            return await view(*args, user_id=user_id, **kwargs)
+
+        return with_caller  # type: ignore[return-value]
+
+    return decorate
+
+
+def _claimed(kwargs: dict[str, Any], claim: str, only: str | None) -> str | None:
+    for source in (only,) if only else CLAIM_SOURCES:
+        value = getattr(kwargs.get(source), claim, None)
+        if value is not None:
+            return str(value)
+    return None
+
+
+@inject
+def _resolver(identity: IdentityResolver = Provide["identity"]) -> IdentityResolver:
+    return identity

