@@ -5,17 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from dependency_injector import containers, providers
+from dependency_injector.containers import DeclarativeContainer
 
 from botgpt.adapters.file_blobs import FileBlobStorage
-from botgpt.adapters.memory_documents import MemoryDocumentStore
-from botgpt.adapters.memory_keys import MemoryKeyStore, MemoryUsageStore
-from botgpt.adapters.memory_store import MemoryConversationStore
-from botgpt.adapters.mongo_conversations import MongoConversationStore
-from botgpt.adapters.mongo_documents import MongoDocumentStore
-from botgpt.adapters.mongo_keys import MongoKeyStore, MongoUsageStore
-from botgpt.adapters.sqlite_documents import SqliteDocumentStore
-from botgpt.adapters.sqlite_keys import SqliteKeyStore, SqliteUsageStore
-from botgpt.adapters.sqlite_store import SqliteConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.clock import utc_now, wall_now
 from botgpt.domain.conversations import ConversationService
@@ -31,6 +23,7 @@ from botgpt.domain.usage import UsageService
 from botgpt.entrypoints import resources
 from botgpt.entrypoints.http.identity import KeyOrSeedIdentity
 from botgpt.entrypoints.settings import Settings
+from botgpt.entrypoints.storage import storage_for
 from botgpt.plugins.manager import extractors_by_extension, plugin_manager
 
 
@@ -47,20 +40,12 @@ class Container(containers.DeclarativeContainer):
     plugins = providers.Singleton(plugin_manager)
     token_counter = providers.Singleton(TiktokenCounter, encoding=settings.provided.token_encoding)
 
-    database = providers.Resource(resources.sqlite_database, settings)
-    mongo = providers.Resource(resources.mongo_database, settings)
-    store = providers.Selector(
-        settings.provided.store,
-        sqlite=providers.Singleton(SqliteConversationStore, database),
-        mongo=providers.Singleton(MongoConversationStore, mongo),
-        memory=providers.Singleton(MemoryConversationStore),
-    )
-    document_store = providers.Selector(
-        settings.provided.store,
-        sqlite=providers.Singleton(SqliteDocumentStore, database),
-        mongo=providers.Singleton(MongoDocumentStore, mongo),
-        memory=providers.Singleton(MemoryDocumentStore),
-    )
+    # The configured backend's sub-container (entrypoints/storage.py), chosen in build_container.
+    storage = providers.DependenciesContainer()
+    store = storage.conversations
+    document_store = storage.documents
+    key_store = storage.keys
+    usage_store = storage.usage
     blobs = providers.Singleton(FileBlobStorage, settings.provided.blob_dir)
 
     chat_model = providers.Resource(resources.chat_model, plugins=plugins, config=config)
@@ -72,18 +57,6 @@ class Container(containers.DeclarativeContainer):
     )
 
     policy = settings.provided.policy.call()
-    key_store = providers.Selector(
-        settings.provided.store,
-        sqlite=providers.Singleton(SqliteKeyStore, database),
-        mongo=providers.Singleton(MongoKeyStore, mongo),
-        memory=providers.Singleton(MemoryKeyStore),
-    )
-    usage_store = providers.Selector(
-        settings.provided.store,
-        sqlite=providers.Singleton(SqliteUsageStore, database),
-        mongo=providers.Singleton(MongoUsageStore, mongo),
-        memory=providers.Singleton(MemoryUsageStore),
-    )
     keys = providers.Singleton(KeyService, store=key_store, clock=wall_clock)
     usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock)
     identity = providers.Singleton(KeyOrSeedIdentity)
@@ -153,6 +126,8 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(settings: Settings | None = None) -> Container:
-    """A container for ``settings`` (by default, loaded from file and environment)."""
-    return Container(settings=settings or Settings.load())
+def build_container(settings: Settings | None = None, storage: DeclarativeContainer | None = None) -> Container:
+    """A container for ``settings`` (by default, loaded from file and environment), on the
+    configured storage backend unless ``storage`` gives another sub-container."""
+    settings = settings or Settings.load()
+    return Container(settings=settings, storage=storage or storage_for(settings))

@@ -34,20 +34,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def sqlite_database(settings: Settings) -> AsyncIterator[SqliteDatabase | None]:
-    """The SQLite database when ``store = sqlite``, open for the container's lifetime."""
-    if settings.store != "sqlite":
-        yield None
-        return
+async def sqlite_database(settings: Settings) -> AsyncIterator[SqliteDatabase]:
+    """The SQLite database, open for the container's lifetime."""
     async with open_sqlite_database(settings.sqlite_path) as database:
         yield database
 
 
 async def mongo_database(settings: Settings) -> AsyncIterator[Any]:
-    """The MongoDB database when ``store = mongo``; connects inside the running loop."""
-    if settings.store != "mongo":
-        yield None
-        return
+    """The MongoDB database; connects inside the running loop."""
     if not settings.mongodb_uri:
         raise SettingsError("store = mongo needs MONGODB_URI (or BOTGPT_MONGODB_URI)")
     from botgpt.adapters.mongo_client import open_mongo_database

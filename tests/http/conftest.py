@@ -13,6 +13,7 @@ from botgpt.adapters.mongo_client import open_mongo_database
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.http.app import create_app
 from botgpt.entrypoints.settings import Settings
+from botgpt.entrypoints.storage import storage_for
 from tests.fakes import HashingEmbedder, ScriptedChatModel
 
 
@@ -48,11 +49,12 @@ def embedder() -> HashingEmbedder:
 
 @pytest.fixture
 def container(settings: Settings, chat: ScriptedChatModel, embedder: HashingEmbedder) -> Container:
-    container = build_container(settings)
+    storage = storage_for(settings)
+    if settings.store == "mongo":
+        storage.database.override(providers.Resource(mongomock_database, settings))
+    container = build_container(settings, storage)
     container.chat_model.override(providers.Object(chat))
     container.embedder.override(providers.Object(embedder))
-    if settings.store == "mongo":
-        container.mongo.override(providers.Resource(mongomock_database, settings))
     return container
 
 
