@@ -2,88 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
-from botgpt.adapters.mongo_schema import Database
+from botgpt.adapters.mongo_schema import MONGO, Database
+from botgpt.adapters.records import RecordMap
 from botgpt.domain.errors import ConversationNotFound
-from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role, Summary
+from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
-
-def _conversation_doc(conversation: Conversation) -> dict[str, Any]:
-    return {
-        "_id": conversation.id,
-        "user_id": conversation.user_id,
-        "title": conversation.title,
-        "mode": conversation.mode.value,
-        "document_ids": list(conversation.document_ids),
-        "created_at": conversation.created_at,
-        "updated_at": conversation.updated_at,
-        "message_count": conversation.message_count,
-        "total_tokens": conversation.total_tokens,
-        "prompt_tokens": conversation.prompt_tokens,
-        "completion_tokens": conversation.completion_tokens,
-        "active_leaf_id": conversation.active_leaf_id,
-        "summary": _summary_doc(conversation.summary),
-    }
-
-
-def _summary_doc(summary: Summary | None) -> dict[str, Any] | None:
-    return attrs.asdict(summary) if summary else None
-
-
-def _conversation(doc: Mapping[str, Any]) -> Conversation:
-    return Conversation(
-        id=doc["_id"],
-        user_id=doc["user_id"],
-        title=doc["title"],
-        mode=Mode(doc["mode"]),
-        document_ids=tuple(doc["document_ids"]),
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-        message_count=doc["message_count"],
-        total_tokens=doc["total_tokens"],
-        prompt_tokens=doc.get("prompt_tokens", 0),
-        completion_tokens=doc.get("completion_tokens", 0),
-        active_leaf_id=doc.get("active_leaf_id"),
-        summary=Summary(**doc["summary"]) if doc.get("summary") else None,
-    )
+CONVERSATIONS = RecordMap(Conversation, MONGO)
+MESSAGES = RecordMap(Message, MONGO)
 
 
 def _message_doc(message: Message, seq: int) -> dict[str, Any]:
-    return {
-        "_id": message.id,
-        "conversation_id": message.conversation_id,
-        "seq": seq,
-        "role": message.role.value,
-        "content": message.content,
-        "created_at": message.created_at,
-        "tokens": message.tokens,
-        "model": message.model,
-        "prompt_tokens": message.prompt_tokens,
-        "completion_tokens": message.completion_tokens,
-        "citations": [attrs.asdict(citation) for citation in message.citations],
-        "parent_id": message.parent_id,
-    }
-
-
-def _message(doc: Mapping[str, Any]) -> Message:
-    return Message(
-        id=doc["_id"],
-        conversation_id=doc["conversation_id"],
-        role=Role(doc["role"]),
-        content=doc["content"],
-        created_at=doc["created_at"],
-        tokens=doc["tokens"],
-        model=doc["model"],
-        prompt_tokens=doc["prompt_tokens"],
-        completion_tokens=doc["completion_tokens"],
-        citations=tuple(Citation(**item) for item in doc.get("citations", [])),
-        parent_id=doc.get("parent_id"),
-    )
+    return {**MESSAGES.dump(message), "seq": seq}
 
 
 class MongoConversationStore:
@@ -99,7 +33,7 @@ class MongoConversationStore:
         self._database = database
 
     async def add_conversation(self, conversation: Conversation, messages: Sequence[Message]) -> None:
-        await self._conversations.insert_one({**_conversation_doc(conversation), "next_seq": len(messages)})
+        await self._conversations.insert_one({**CONVERSATIONS.dump(conversation), "next_seq": len(messages)})
         if messages:
             await self._messages.insert_many([_message_doc(m, seq) for seq, m in enumerate(messages)])
 
@@ -128,7 +62,7 @@ class MongoConversationStore:
         if user_id is not None:
             query["user_id"] = user_id
         doc = await self._conversations.find_one(query)
-        return None if doc is None else _conversation(doc)
+        return None if doc is None else CONVERSATIONS.load(doc)
 
     async def rename_conversation(self, conversation_id: str, title: str) -> bool:
         return await self._update(conversation_id, {"$set": {"title": title}})
@@ -140,7 +74,9 @@ class MongoConversationStore:
         self, conversation_id: str, summary: Summary, prompt_tokens: int, completion_tokens: int
     ) -> bool:
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
-        return await self._update(conversation_id, {"$set": {"summary": _summary_doc(summary)}, "$inc": usage})
+        return await self._update(
+            conversation_id, {"$set": {"summary": CONVERSATIONS.encode("summary", summary)}, "$inc": usage}
+        )
 
     async def _update(self, conversation_id: str, update: dict[str, Any]) -> bool:
         result = await self._conversations.update_one({"_id": conversation_id}, update)
@@ -166,14 +102,14 @@ class MongoConversationStore:
             .skip(offset)
             .limit(limit)
         )
-        return [_conversation(doc) async for doc in cursor]
+        return [CONVERSATIONS.load(doc) async for doc in cursor]
 
     async def count_conversations(self, user_id: str) -> int:
         return int(await self._conversations.count_documents({"user_id": user_id}))
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
         cursor = self._messages.find({"conversation_id": conversation_id}).sort("seq", ASCENDING)
-        return [_message(doc) async for doc in cursor]
+        return [MESSAGES.load(doc) async for doc in cursor]
 
     async def branch(self, conversation_id: str, leaf_id: str) -> list[Message]:
         # Walk the parent links over ids only, then read just the branch's messages.
@@ -185,15 +121,15 @@ class MongoConversationStore:
             path.append(current)
             current = parent_of.get(current)
         cursor = self._messages.find({"conversation_id": conversation_id, "_id": {"$in": path}}).sort("seq", ASCENDING)
-        return [_message(doc) async for doc in cursor]
+        return [MESSAGES.load(doc) async for doc in cursor]
 
     async def get_message(self, conversation_id: str, message_id: str) -> Message | None:
         doc = await self._messages.find_one({"_id": message_id, "conversation_id": conversation_id})
-        return None if doc is None else _message(doc)
+        return None if doc is None else MESSAGES.load(doc)
 
     async def children(self, conversation_id: str, parent_id: str | None) -> list[Message]:
         query = {"conversation_id": conversation_id, "parent_id": parent_id}
-        return [_message(doc) async for doc in self._messages.find(query).sort("seq", ASCENDING)]
+        return [MESSAGES.load(doc) async for doc in self._messages.find(query).sort("seq", ASCENDING)]
 
     async def ping(self) -> None:
         await self._database.command("ping")

@@ -10,44 +10,11 @@ from typing import Any
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
-from botgpt.adapters.mongo_schema import Database
-from botgpt.domain.model import Chunk, Document, DocumentStatus, IngestionJob
+from botgpt.adapters.mongo_schema import MONGO, Database
+from botgpt.adapters.records import RecordMap
+from botgpt.domain.model import Chunk, Document, IngestionJob
 
-
-def _document_doc(document: Document) -> dict[str, Any]:
-    return {
-        "_id": document.id,
-        "user_id": document.user_id,
-        "filename": document.filename,
-        "content_type": document.content_type,
-        "size_bytes": document.size_bytes,
-        "sha256": document.sha256,
-        "status": document.status.value,
-        "created_at": document.created_at,
-        "updated_at": document.updated_at,
-        "chunks_total": document.chunks_total,
-        "chunks_embedded": document.chunks_embedded,
-        "error": document.error,
-        "embedder": document.embedder,
-    }
-
-
-def _document(doc: Mapping[str, Any]) -> Document:
-    return Document(
-        id=doc["_id"],
-        user_id=doc["user_id"],
-        filename=doc["filename"],
-        content_type=doc["content_type"],
-        size_bytes=doc["size_bytes"],
-        sha256=doc["sha256"],
-        status=DocumentStatus(doc["status"]),
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-        chunks_total=doc["chunks_total"],
-        chunks_embedded=doc["chunks_embedded"],
-        error=doc["error"],
-        embedder=doc["embedder"],
-    )
+DOCUMENTS = RecordMap(Document, MONGO)
 
 
 def _chunk(doc: Mapping[str, Any]) -> Chunk:
@@ -76,7 +43,7 @@ class MongoDocumentStore:
         self._jobs = database["ingestion_jobs"]
 
     async def add_document(self, document: Document) -> None:
-        await self._documents.insert_one(_document_doc(document))
+        await self._documents.insert_one(DOCUMENTS.dump(document))
         job = {"_id": document.id, "worker": None, "lease_until": None, "attempts": 0}
         await self._jobs.insert_one({**job, "created_at": document.created_at})
 
@@ -85,11 +52,11 @@ class MongoDocumentStore:
         if user_id is not None:
             query["user_id"] = user_id
         doc = await self._documents.find_one(query)
-        return None if doc is None else _document(doc)
+        return None if doc is None else DOCUMENTS.load(doc)
 
     async def find_by_hash(self, user_id: str, sha256: str) -> Document | None:
         doc = await self._documents.find_one({"user_id": user_id, "sha256": sha256})
-        return None if doc is None else _document(doc)
+        return None if doc is None else DOCUMENTS.load(doc)
 
     async def list_documents(self, user_id: str, limit: int, offset: int) -> list[Document]:
         cursor = (
@@ -98,13 +65,13 @@ class MongoDocumentStore:
             .skip(offset)
             .limit(limit)
         )
-        return [_document(doc) async for doc in cursor]
+        return [DOCUMENTS.load(doc) async for doc in cursor]
 
     async def count_documents(self, user_id: str) -> int:
         return int(await self._documents.count_documents({"user_id": user_id}))
 
     async def update_document(self, document: Document) -> None:
-        fields = _document_doc(document)
+        fields = DOCUMENTS.dump(document)
         changes = {key: fields[key] for key in ("status", "updated_at", "chunks_total", "chunks_embedded", "error")}
         await self._documents.update_one({"_id": document.id}, {"$set": {**changes, "embedder": document.embedder}})
 

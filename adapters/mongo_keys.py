@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
 
-import attrs
 from pymongo import ASCENDING, ReturnDocument
 
-from botgpt.adapters.mongo_schema import Database
+from botgpt.adapters.mongo_schema import MONGO, Database
+from botgpt.adapters.records import RecordMap
 from botgpt.domain.model import ApiKey, UsageTotals
 
-
-def _key(doc: Mapping[str, Any]) -> ApiKey:
-    return ApiKey(
-        id=doc["_id"],
-        user_id=doc["user_id"],
-        prefix=doc["prefix"],
-        secret_hash=doc["secret_hash"],
-        created_at=doc["created_at"],
-        revoked_at=doc["revoked_at"],
-        requests_per_minute=doc["requests_per_minute"],
-        tokens_per_day=doc["tokens_per_day"],
-    )
+KEYS = RecordMap(ApiKey, MONGO)
 
 
 class MongoKeyStore:
@@ -33,14 +20,16 @@ class MongoKeyStore:
         self._keys = database["api_keys"]
 
     async def add_key(self, key: ApiKey) -> None:
-        await self._keys.insert_one({"_id": key.id, **{k: v for k, v in attrs.asdict(key).items() if k != "id"}})
+        await self._keys.insert_one(KEYS.dump(key))
 
     async def find_key(self, prefix: str) -> ApiKey | None:
         doc = await self._keys.find_one({"prefix": prefix})
-        return None if doc is None else _key(doc)
+        return None if doc is None else KEYS.load(doc)
 
     async def list_keys(self) -> list[ApiKey]:
-        return [_key(doc) async for doc in self._keys.find({}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])]
+        return [
+            KEYS.load(doc) async for doc in self._keys.find({}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        ]
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
         result = await self._keys.update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": at}})

@@ -14,6 +14,11 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from botgpt.adapters.records import SAME, Dialect
+
+# BSON keeps timestamps, lists and nested documents natively.
+MONGO = Dialect("_id", SAME, SAME)
+
 Database = Any  # motor's AsyncIOMotorDatabase (untyped)
 
 INDEXES: Mapping[str, list[IndexModel]] = {

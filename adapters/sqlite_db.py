@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
+
+from botgpt.adapters.records import Codec, Dialect
 
 T = TypeVar("T")
 
@@ -136,6 +139,15 @@ MIGRATIONS: tuple[str, ...] = (
 def stamp(moment: datetime) -> str:
     """Fixed-width UTC text: sorts in time order, which the indexes rely on."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def insert_statement(table: str, columns: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …)``, one placeholder a column."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+# Timestamps as fixed-width UTC text, lists and nested objects as JSON text.
+SQLITE = Dialect("id", Codec(stamp, datetime.fromisoformat), Codec(json.dumps, json.loads))
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -6,51 +6,14 @@ import array
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from botgpt.adapters.sqlite_db import SqliteDatabase, stamp
-from botgpt.domain.model import Chunk, Document, DocumentStatus, IngestionJob
+from botgpt.adapters.records import RecordMap
+from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, stamp
+from botgpt.domain.model import Chunk, Document, IngestionJob
 
-_DOCUMENT_COLUMNS = (
-    "id, user_id, filename, content_type, size_bytes, sha256, status, created_at, updated_at,"
-    " chunks_total, chunks_embedded, error, embedder"
-)
-
-
-def _document(row: sqlite3.Row) -> Document:
-    return Document(
-        id=row["id"],
-        user_id=row["user_id"],
-        filename=row["filename"],
-        content_type=row["content_type"],
-        size_bytes=row["size_bytes"],
-        sha256=row["sha256"],
-        status=DocumentStatus(row["status"]),
-        created_at=datetime.fromisoformat(row["created_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        chunks_total=row["chunks_total"],
-        chunks_embedded=row["chunks_embedded"],
-        error=row["error"],
-        embedder=row["embedder"],
-    )
-
-
-def _document_params(document: Document) -> tuple[Any, ...]:
-    return (
-        document.id,
-        document.user_id,
-        document.filename,
-        document.content_type,
-        document.size_bytes,
-        document.sha256,
-        document.status.value,
-        stamp(document.created_at),
-        stamp(document.updated_at),
-        document.chunks_total,
-        document.chunks_embedded,
-        document.error,
-        document.embedder,
-    )
+DOCUMENTS = RecordMap(Document, SQLITE)
+_DOCUMENT_COLUMNS = DOCUMENTS.column_list
+_INSERT_DOCUMENT = insert_statement("documents", DOCUMENTS.keys)
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
@@ -77,8 +40,8 @@ class SqliteDocumentStore:
     async def add_document(self, document: Document) -> None:
         def work() -> None:
             self._db.execute(
-                f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                _document_params(document),
+                _INSERT_DOCUMENT,
+                DOCUMENTS.values(document),
             )
             self._db.execute(
                 "INSERT INTO ingestion_jobs (document_id, created_at) VALUES (?, ?)",
@@ -92,12 +55,12 @@ class SqliteDocumentStore:
         row = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchone())
         if row is None or (user_id is not None and row["user_id"] != user_id):
             return None
-        return _document(row)
+        return DOCUMENTS.load(row)
 
     async def find_by_hash(self, user_id: str, sha256: str) -> Document | None:
         sql = f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE user_id = ? AND sha256 = ?"
         row = await self._database.run(lambda: self._db.execute(sql, (user_id, sha256)).fetchone())
-        return None if row is None else _document(row)
+        return None if row is None else DOCUMENTS.load(row)
 
     async def list_documents(self, user_id: str, limit: int, offset: int) -> list[Document]:
         sql = (
@@ -105,7 +68,7 @@ class SqliteDocumentStore:
             " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
         )
         rows = await self._database.run(lambda: self._db.execute(sql, (user_id, limit, offset)).fetchall())
-        return [_document(row) for row in rows]
+        return [DOCUMENTS.load(row) for row in rows]
 
     async def count_documents(self, user_id: str) -> int:
         sql = "SELECT COUNT(*) FROM documents WHERE user_id = ?"

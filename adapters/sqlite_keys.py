@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime, timedelta
 
-from botgpt.adapters.sqlite_db import SqliteDatabase, stamp
+from botgpt.adapters.records import RecordMap
+from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, stamp
 from botgpt.domain.model import ApiKey, UsageTotals
 
-_KEY_COLUMNS = "id, user_id, prefix, secret_hash, created_at, revoked_at, requests_per_minute, tokens_per_day"
-
-
-def _key(row: sqlite3.Row) -> ApiKey:
-    return ApiKey(
-        id=row["id"], user_id=row["user_id"], prefix=row["prefix"], secret_hash=row["secret_hash"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        revoked_at=datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
-        requests_per_minute=row["requests_per_minute"], tokens_per_day=row["tokens_per_day"],
-    )  # fmt: skip
+KEYS = RecordMap(ApiKey, SQLITE)
+_KEY_COLUMNS = KEYS.column_list
+_INSERT_KEY = insert_statement("api_keys", KEYS.keys)
 
 
 class SqliteKeyStore:
@@ -26,21 +19,17 @@ class SqliteKeyStore:
         self._db = database.connection
 
     async def add_key(self, key: ApiKey) -> None:
-        params = (
-            key.id, key.user_id, key.prefix, key.secret_hash, stamp(key.created_at),
-            stamp(key.revoked_at) if key.revoked_at else None, key.requests_per_minute, key.tokens_per_day,
-        )  # fmt: skip
-        sql = f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
-        await self._database.run(lambda: self._db.execute(sql, params))
+        params = KEYS.values(key)
+        await self._database.run(lambda: self._db.execute(_INSERT_KEY, params))
 
     async def find_key(self, prefix: str) -> ApiKey | None:
         sql = f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE prefix = ?"
         row = await self._database.run(lambda: self._db.execute(sql, (prefix,)).fetchone())
-        return None if row is None else _key(row)
+        return None if row is None else KEYS.load(row)
 
     async def list_keys(self) -> list[ApiKey]:
         sql = f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
-        return [_key(row) for row in await self._database.run(lambda: self._db.execute(sql).fetchall())]
+        return [KEYS.load(row) for row in await self._database.run(lambda: self._db.execute(sql).fetchall())]
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
         sql = "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"

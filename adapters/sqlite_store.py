@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
-
-from botgpt.adapters.sqlite_db import SqliteDatabase, open_sqlite_database, stamp
+from botgpt.adapters.records import RecordMap
+from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, open_sqlite_database, stamp
 from botgpt.domain.errors import ConversationNotFound
-from botgpt.domain.model import Citation, Conversation, ListPosition, Message, Mode, Role, Summary
+from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
-_CONVERSATION_COLUMNS = (
-    "id, user_id, title, mode, document_ids, created_at, updated_at, message_count, total_tokens,"
-    " prompt_tokens, completion_tokens, active_leaf_id, summary"
-)
-_MESSAGE_COLUMNS = (
-    "id, conversation_id, role, content, created_at, tokens, model, prompt_tokens, completion_tokens, citations,"
-    " parent_id"
-)
+CONVERSATIONS = RecordMap(Conversation, SQLITE)
+MESSAGES = RecordMap(Message, SQLITE)
+_CONVERSATION_COLUMNS = CONVERSATIONS.column_list
+_MESSAGE_COLUMNS = MESSAGES.column_list
 
 
-def _insert(table: str, columns: str) -> str:
-    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in columns.split(','))})"
-
-
-_INSERT_CONVERSATION = _insert("conversations", _CONVERSATION_COLUMNS)
-_INSERT_MESSAGE = _insert("messages", _MESSAGE_COLUMNS)
+_INSERT_CONVERSATION = insert_statement("conversations", CONVERSATIONS.keys)
+_INSERT_MESSAGE = insert_statement("messages", MESSAGES.keys)
 # The ancestors of one message; parents are stored before their children, so seq orders the path.
 _BRANCH_SQL = f"""
     WITH RECURSIVE path(id) AS (
@@ -42,78 +30,6 @@ _BRANCH_SQL = f"""
     )
     SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT id FROM path) ORDER BY seq
 """
-
-
-def _conversation(row: sqlite3.Row) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        mode=Mode(row["mode"]),
-        document_ids=tuple(json.loads(row["document_ids"])),
-        created_at=datetime.fromisoformat(row["created_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        message_count=row["message_count"],
-        total_tokens=row["total_tokens"],
-        prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"],
-        active_leaf_id=row["active_leaf_id"],
-        summary=Summary(**json.loads(row["summary"])) if row["summary"] else None,
-    )
-
-
-def _summary_json(summary: Summary | None) -> str | None:
-    return json.dumps(attrs.asdict(summary)) if summary else None
-
-
-def _message(row: sqlite3.Row) -> Message:
-    return Message(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        role=Role(row["role"]),
-        content=row["content"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        tokens=row["tokens"],
-        model=row["model"],
-        prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"],
-        citations=tuple(Citation(**item) for item in json.loads(row["citations"])),
-        parent_id=row["parent_id"],
-    )
-
-
-def _message_params(message: Message) -> tuple[Any, ...]:
-    return (
-        message.id,
-        message.conversation_id,
-        message.role.value,
-        message.content,
-        stamp(message.created_at),
-        message.tokens,
-        message.model,
-        message.prompt_tokens,
-        message.completion_tokens,
-        json.dumps([attrs.asdict(c) for c in message.citations]),
-        message.parent_id,
-    )
-
-
-def _conversation_params(conversation: Conversation) -> tuple[Any, ...]:
-    return (
-        conversation.id,
-        conversation.user_id,
-        conversation.title,
-        conversation.mode.value,
-        json.dumps(list(conversation.document_ids)),
-        stamp(conversation.created_at),
-        stamp(conversation.updated_at),
-        conversation.message_count,
-        conversation.total_tokens,
-        conversation.prompt_tokens,
-        conversation.completion_tokens,
-        conversation.active_leaf_id,
-        _summary_json(conversation.summary),
-    )
 
 
 class SqliteConversationStore:
@@ -127,7 +43,7 @@ class SqliteConversationStore:
         def work() -> None:
             self._db.execute(
                 _INSERT_CONVERSATION,
-                _conversation_params(conversation),
+                CONVERSATIONS.values(conversation),
             )
             self._insert_messages(messages)
 
@@ -159,7 +75,7 @@ class SqliteConversationStore:
     def _insert_messages(self, messages: Sequence[Message]) -> None:
         self._db.executemany(
             _INSERT_MESSAGE,
-            [_message_params(message) for message in messages],
+            [MESSAGES.values(message) for message in messages],
         )
 
     async def get_conversation(self, user_id: str | None, conversation_id: str) -> Conversation | None:
@@ -169,7 +85,7 @@ class SqliteConversationStore:
             ).fetchone()
             if row is None or (user_id is not None and row["user_id"] != user_id):
                 return None
-            return _conversation(row)
+            return CONVERSATIONS.load(row)
 
         return await self._database.run(work)
 
@@ -187,7 +103,9 @@ class SqliteConversationStore:
             "UPDATE conversations SET summary = ?, prompt_tokens = prompt_tokens + ?,"
             " completion_tokens = completion_tokens + ? WHERE id = ?"
         )
-        return await self._update(sql, (_summary_json(summary), prompt_tokens, completion_tokens, conversation_id))
+        return await self._update(
+            sql, (CONVERSATIONS.encode("summary", summary), prompt_tokens, completion_tokens, conversation_id)
+        )
 
     async def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
         return await self._database.run(lambda: self._db.execute(sql, params).rowcount > 0)
@@ -211,7 +129,7 @@ class SqliteConversationStore:
         sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
         params += [limit, offset]
         rows = await self._database.run(lambda: self._db.execute(sql, params).fetchall())
-        return [_conversation(row) for row in rows]
+        return [CONVERSATIONS.load(row) for row in rows]
 
     async def count_conversations(self, user_id: str) -> int:
         sql = "SELECT COUNT(*) FROM conversations WHERE user_id = ?"
@@ -236,7 +154,7 @@ class SqliteConversationStore:
 
     async def _messages(self, sql: str, params: tuple[Any, ...]) -> list[Message]:
         rows = await self._database.run(lambda: self._db.execute(sql, params).fetchall())
-        return [_message(row) for row in rows]
+        return [MESSAGES.load(row) for row in rows]
 
     async def ping(self) -> None:
         await self._database.run(lambda: self._db.execute("SELECT 1").fetchone())

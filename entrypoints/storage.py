@@ -47,7 +47,7 @@ class MemoryStorage(containers.DeclarativeContainer):
     """In process, lost at exit: for tests and for apps that embed the core."""
 
     settings = providers.Dependency(instance_of=Settings)
-    database = providers.Object(None)
+    database: providers.Object[None] = providers.Object(None)
     conversations = providers.Singleton(MemoryConversationStore)
     documents = providers.Singleton(MemoryDocumentStore)
     keys = providers.Singleton(MemoryKeyStore)
