@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,24 +10,13 @@ from bson import Binary
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from botgpt.adapters.mongo_schema import MONGO, Database
-from botgpt.adapters.records import RecordMap
+from botgpt.adapters.records import VECTOR, RecordMap
 from botgpt.domain.model import Chunk, Document, IngestionJob
 
 DOCUMENTS = RecordMap(Document, MONGO)
 
 
-def _chunk(doc: Mapping[str, Any]) -> Chunk:
-    vector = array.array("f")
-    vector.frombytes(bytes(doc["vector"]))
-    return Chunk(
-        id=doc["chunk_id"],
-        document_id=doc["document_id"],
-        ordinal=doc["ordinal"],
-        start=doc["start"],
-        end=doc["end"],
-        text=doc["text"],
-        vector=vector,
-    )
+CHUNKS = RecordMap(Chunk, MONGO, renamed={"id": "chunk_id"}, codecs={"vector": VECTOR})
 
 
 class MongoDocumentStore:
@@ -140,4 +128,4 @@ class MongoDocumentStore:
 
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         cursor = self._chunks.find({"document_id": document_id}).sort("ordinal", ASCENDING)
-        return [_chunk(doc) async for doc in cursor]
+        return [CHUNKS.load(doc) async for doc in cursor]

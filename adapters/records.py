@@ -7,6 +7,7 @@ to the model is stored and read back without touching either store, once its col
 
 from __future__ import annotations
 
+import array
 import enum
 import types
 import typing
@@ -32,6 +33,16 @@ def _same(value: Any) -> Any:
 
 
 SAME = Codec(_same, _same)
+
+
+def _float32(stored: bytes) -> array.array[float]:
+    vector = array.array("f")
+    vector.frombytes(bytes(stored))
+    return vector
+
+
+# Vectors as little-endian float32 bytes: a BLOB in SQLite, BinData in MongoDB.
+VECTOR = Codec(lambda vector: vector.tobytes(), _float32)
 
 
 @attrs.frozen

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import array
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from botgpt.adapters.records import RecordMap
+from botgpt.adapters.records import VECTOR, RecordMap
 from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, stamp
 from botgpt.domain.model import Chunk, Document, IngestionJob
 
@@ -16,18 +14,7 @@ _DOCUMENT_COLUMNS = DOCUMENTS.column_list
 _INSERT_DOCUMENT = insert_statement("documents", DOCUMENTS.keys)
 
 
-def _chunk(row: sqlite3.Row) -> Chunk:
-    vector = array.array("f")
-    vector.frombytes(row["vector"])
-    return Chunk(
-        id=row["id"],
-        document_id=row["document_id"],
-        ordinal=row["ordinal"],
-        start=row["start_offset"],
-        end=row["end_offset"],
-        text=row["text"],
-        vector=vector,
-    )
+CHUNKS = RecordMap(Chunk, SQLITE, renamed={"start": "start_offset", "end": "end_offset"}, codecs={"vector": VECTOR})
 
 
 class SqliteDocumentStore:
@@ -166,4 +153,4 @@ class SqliteDocumentStore:
             " WHERE document_id = ? ORDER BY ordinal"
         )
         rows = await self._database.run(lambda: self._db.execute(sql, (document_id,)).fetchall())
-        return [_chunk(row) for row in rows]
+        return [CHUNKS.load(row) for row in rows]

@@ -8,21 +8,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
 
 import attrs
 
 from botgpt.domain.branches import last_user_index
 from botgpt.domain.clock import utc_now
 from botgpt.domain.errors import (
-    DocumentsUnavailable,
     InvalidRequest,
     ModelFailed,
     ModelUnavailable,
     NothingToRegenerate,
-    UnsupportedMode,
 )
-from botgpt.domain.grounding import Source, citations_for, grounded_text, select_sources
+from botgpt.domain.grounding import citations_for, grounded_text
 from botgpt.domain.history import message_of, owned_conversation
 from botgpt.domain.messages import MessageFactory, with_messages
 from botgpt.domain.model import (
@@ -38,43 +35,17 @@ from botgpt.domain.model import (
 from botgpt.domain.policy import ConversationPolicy, TitleStrategy
 from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.sources import Grounding
 from botgpt.domain.titles import model_title
+from botgpt.domain.turns import AfterTurn, PreparedTurn
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
 from botgpt.ports.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
-# The instruction and "Sources:"/"Question:" labels around a grounded question.
-GROUNDING_OVERHEAD_TOKENS = 48
 # ``parent_id`` that starts a new first message: editing the conversation's opening message.
 ROOT = "root"
-
-
-class AfterTurn(Protocol):
-    """Told about every stored turn, after the answer was delivered (summary memory)."""
-
-    def schedule(self, conversation: Conversation) -> None:
-        """Start whatever follows a turn, without delaying it."""
-        ...
-
-
-@attrs.frozen
-class PreparedTurn:
-    """A checked turn, ready for the model: nothing of it is stored yet.
-
-    ``regenerated`` turns answer a user message that is already stored; ``temperature``
-    overrides the policy's for this turn.
-    """
-
-    conversation: Conversation
-    user_message: Message
-    prompt: tuple[ChatMessage, ...]
-    sources: tuple[Source, ...]
-    is_new: bool
-    stored: bool = True
-    regenerated: bool = False
-    temperature: float | None = None
 
 
 @attrs.define
@@ -105,6 +76,11 @@ class ConversationService:
         """Prompt packing for the current model and policy."""
         return PromptBuilder(self.chat, self.tokens, self.policy)
 
+    @property
+    def grounding(self) -> Grounding:
+        """A RAG turn's documents and sources."""
+        return Grounding(self.retrieval, self.tokens, self.policy, self.prompts)
+
     async def start(
         self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
     ) -> Turn:
@@ -129,7 +105,7 @@ class ConversationService:
         """
         if not user_id.strip():
             raise InvalidRequest("a user is required: send user_id, or use an API key")
-        documents = await self._documents_for_new(user_id, mode, document_ids)
+        documents = await self.grounding.documents_for_new(user_id, mode, document_ids)
         conversation = self.build.conversation(user_id, text, mode, documents)
         user_message = self.build.user_message(conversation.id, text, conversation.created_at)
         return await self._prepare(conversation, (), user_message, documents, is_new=True)
@@ -145,7 +121,7 @@ class ConversationService:
         conversation = await owned_conversation(self.store, user_id, conversation_id)
         parent = await self._parent(conversation, parent_id)
         user_message = self.build.user_message(conversation.id, text, self.clock(), parent)
-        documents = await self._documents_of(conversation)
+        documents = await self.grounding.documents_of(conversation)
         history = await self.store.branch(conversation.id, parent) if parent else []
         return await self._prepare(conversation, history, user_message, documents, is_new=False)
 
@@ -158,7 +134,7 @@ class ConversationService:
         index = last_user_index(path)
         if index is None:
             raise NothingToRegenerate("this conversation has no user message to answer again")
-        documents = await self._documents_of(conversation)
+        documents = await self.grounding.documents_of(conversation)
         turn = await self._prepare(conversation, path[:index], path[index], documents, is_new=False)
         # Asking again means wanting another answer: sample more freely than a first answer does.
         temperature = max(self.policy.temperature, self.policy.regenerate_temperature)
@@ -173,7 +149,7 @@ class ConversationService:
         if not messages or messages[-1].role is not Role.USER:
             raise InvalidRequest("the last message must be the user's")
         mode = Mode.RAG if document_ids else Mode.OPEN_CHAT
-        documents = await self._documents_for_new(user_id, mode, document_ids)
+        documents = await self.grounding.documents_for_new(user_id, mode, document_ids)
         conversation = self.build.conversation(user_id, messages[-1].content, mode, documents)
         now = conversation.created_at
         system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
@@ -228,7 +204,7 @@ class ConversationService:
         documents: Sequence[Document], is_new: bool, system: str | None = None,
     ) -> PreparedTurn:  # fmt: skip
         system, history = self.prompts.system_and_history(path, conversation.summary, system)
-        sources = await self._sources(user_message, documents, system) if documents else []
+        sources = await self.grounding.sources(user_message, documents, system) if documents else []
         final_text = grounded_text(user_message.content, sources) if sources else user_message.content
         prompt = self.prompts.build(system, history, user_message, final_text)
         return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new)
@@ -250,33 +226,6 @@ class ConversationService:
         if self.after_turn is not None:
             self.after_turn.schedule(conversation)
         return Turn(conversation, turn.user_message, answer)
-
-    async def _sources(self, user_message: Message, documents: Sequence[Document], system: str) -> list[Source]:
-        assert self.retrieval is not None
-        retrieved = await self.retrieval.search_documents(user_message.content, documents, self.policy.rag_top_k)
-        room = self.prompts.budget().history_room(
-            self.tokens.count(system), user_message.tokens + GROUNDING_OVERHEAD_TOKENS
-        )
-        budget = min(self.policy.rag_context_tokens, room)
-        return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
-
-    async def _documents_for_new(self, user_id: str, mode: Mode, document_ids: Sequence[str]) -> list[Document]:
-        if mode is Mode.OPEN_CHAT:
-            if document_ids:
-                raise InvalidRequest("document_ids apply only to rag_mode conversations")
-            return []
-        if self.retrieval is None:
-            raise UnsupportedMode("rag_mode is not available: no retrieval is configured")
-        return await self.retrieval.ready_documents(user_id, document_ids)
-
-    async def _documents_of(self, conversation: Conversation) -> list[Document]:
-        """A RAG conversation's documents that still exist; deleted ones are skipped."""
-        if conversation.mode is Mode.OPEN_CHAT or self.retrieval is None:
-            return []
-        remaining = await self.retrieval.existing_document_ids(conversation.user_id, conversation.document_ids)
-        if not remaining:
-            raise DocumentsUnavailable("every document of this conversation has been deleted")
-        return await self.retrieval.ready_documents(conversation.user_id, remaining)
 
     async def _title(self, text: str, conversation: Conversation) -> str:
         if self.policy.title_strategy is not TitleStrategy.MODEL:

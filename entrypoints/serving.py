@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 from botgpt.adapters.sqlite_db import connect
 from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE
-from botgpt.entrypoints.settings import ENV_PREFIX, Settings
+from botgpt.entrypoints.settings import Settings
+from botgpt.entrypoints.settings_sources import ENV_PREFIX
 from botgpt.plugins.builtin.local_chat import engine_supervisor
 
 log = logging.getLogger("botgpt")

@@ -7,7 +7,6 @@ environment it is ``BOTGPT_`` plus the name in capitals (``BOTGPT_STORE=memory``
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -17,13 +16,10 @@ import attrs
 
 from botgpt.domain.ingestion import IngestionPolicy
 from botgpt.domain.policy import DEFAULT_SYSTEM_PROMPT, ConversationPolicy, TitleStrategy
+from botgpt.entrypoints.settings_sources import SettingsError as SettingsError
+from botgpt.entrypoints.settings_sources import coerce, from_environment, read_toml
 
-ENV_PREFIX = "BOTGPT_"
 CONFIG_FILE_VARIABLE = "BOTGPT_CONFIG"
-
-
-class SettingsError(ValueError):
-    """A setting has a value botgpt cannot use."""
 
 
 def _setting(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -174,84 +170,16 @@ class Settings:
         """Defaults, then the TOML file (``config_file`` or ``$BOTGPT_CONFIG``), then the
         environment, then ``overrides``."""
         environ = os.environ if environ is None else environ
+        fields = attrs.fields_dict(cls)
         values: dict[str, Any] = {}
         path = config_file or (Path(environ[CONFIG_FILE_VARIABLE]) if environ.get(CONFIG_FILE_VARIABLE) else None)
         if path is not None:
-            values.update(_read_toml(path))
-        values.update(_from_environment(environ))
+            values.update(read_toml(path, set(fields)))
+        values.update(from_environment(environ, set(fields)))
         values.update({key: value for key, value in overrides.items() if value is not None})
-        return cls(**{name: _coerce(name, value) for name, value in values.items()})
+        return cls(**{name: coerce(fields[name], value) for name, value in values.items()})
 
 
 def setting_fields() -> tuple[attrs.Attribute[Any], ...]:
     """The settings' definitions, for documentation and validation."""
     return attrs.fields(Settings)
-
-
-def _names() -> set[str]:
-    return {field.name for field in setting_fields()}
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SettingsError(f"cannot read config file {path}: {error}") from error
-    unknown = set(data) - _names()
-    if unknown:
-        raise SettingsError(f"unknown settings in {path}: {', '.join(sorted(unknown))}")
-    return data
-
-
-# Well-known variables of the services themselves, read as botgpt settings too.
-ENV_ALIASES = {
-    "MONGODB_URI": "mongodb_uri",
-    "GROQ_API_KEY": "groq_api_key",
-    "GEMINI_API_KEY": "gemini_api_key",
-    "GEMINI_BASE_URL": "gemini_base_url",
-}
-
-
-def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    names = _names()
-    found = {name: environ[alias] for alias, name in ENV_ALIASES.items() if alias in environ and name in names}
-    for key, value in environ.items():
-        name = key.removeprefix(ENV_PREFIX).lower()
-        if key.startswith(ENV_PREFIX) and name in names:
-            found[name] = value
-    return found
-
-
-def _coerce(name: str, value: Any) -> Any:
-    field = attrs.fields_dict(Settings)[name]
-    try:
-        coerced = _convert(field.type, value)
-    except ValueError as error:
-        raise SettingsError(f"setting {name}: {error}") from error
-    choices = field.metadata.get("choices")
-    if choices and coerced not in choices:
-        raise SettingsError(f"setting {name} must be one of {', '.join(choices)}; got {coerced!r}")
-    return coerced
-
-
-def _convert(kind: Any, value: Any) -> Any:
-    if kind in ("bool", bool):
-        return _to_bool(value)
-    if kind in ("int", int):
-        return int(value)
-    if kind in ("float", float):
-        return float(value)
-    if kind in ("Path", Path):
-        return Path(value)
-    return str(value)
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {value!r}")

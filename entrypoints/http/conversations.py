@@ -6,8 +6,9 @@ from dependency_injector.wiring import Provide, inject
 from quart import Blueprint, Response
 from quart_schema import validate_querystring, validate_request, validate_response
 
-from botgpt.domain.conversations import ConversationService, PreparedTurn
+from botgpt.domain.conversations import ConversationService
 from botgpt.domain.history import ConversationHistory
+from botgpt.domain.turns import PreparedTurn
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens

@@ -23,9 +23,10 @@ from dependency_injector.wiring import Provide, inject
 from quart import Blueprint
 from quart_schema import validate_request
 
-from botgpt.domain.conversations import ConversationService, PreparedTurn
+from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError, InvalidRequest
 from botgpt.domain.model import ChatMessage, Role, Turn
+from botgpt.domain.turns import PreparedTurn
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens

@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 from quart import Response
 
-from botgpt.domain.conversations import ConversationService, PreparedTurn
+from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
+from botgpt.domain.turns import PreparedTurn
 from botgpt.entrypoints.http.accounting import Recorder
 from botgpt.entrypoints.http.conversations_dto import turn_out
 from botgpt.entrypoints.http.errors import log_detail, status_for

@@ -1,11 +1,10 @@
-"""The conversation model: value objects and entities, all immutable."""
+"""Conversations: messages in a tree, summaries, and the views the use cases return."""
 
 from __future__ import annotations
 
-import array
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -180,117 +179,3 @@ class ListPosition:
 
     updated_at: datetime
     id: str
-
-
-class DocumentStatus(enum.StrEnum):
-    """Where a document is in ingestion."""
-
-    PENDING = "pending"
-    PROCESSING = "processing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-@attrs.frozen
-class Document:
-    """An uploaded file and its ingestion state. ``is_vectorized`` is the seed's name for ready."""
-
-    id: str
-    user_id: str
-    filename: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    status: DocumentStatus
-    created_at: datetime
-    updated_at: datetime
-    chunks_total: int = 0
-    chunks_embedded: int = 0
-    error: str | None = None
-    embedder: str | None = None
-
-    @property
-    def is_vectorized(self) -> bool:
-        return self.status is DocumentStatus.READY
-
-
-@attrs.frozen
-class ChunkSpan:
-    """A chunker's output: text and its character offsets in the document's text."""
-
-    start: int
-    end: int
-    text: str
-
-
-# A vector is a compact float32 array; adapters view it with numpy without copying.
-if TYPE_CHECKING:
-    Vector = array.array[float]
-else:
-    Vector = array.array
-
-
-@attrs.frozen
-class Chunk:
-    """A passage of a document, with the embedding of its text."""
-
-    id: str
-    document_id: str
-    ordinal: int
-    start: int
-    end: int
-    text: str
-    vector: Vector = attrs.field(eq=False, repr=False, factory=lambda: array.array("f"))
-
-
-@attrs.frozen
-class ScoredChunk:
-    """A retrieved chunk, its fused score, and its rank in each retriever that found it."""
-
-    chunk: Chunk
-    score: float
-    ranks: tuple[tuple[str, int], ...] = ()
-
-
-@attrs.frozen
-class IngestionJob:
-    """A claimed unit of ingestion work: one document, leased to one worker until a time."""
-
-    document_id: str
-    worker: str
-    lease_until: datetime
-    attempts: int
-
-
-@attrs.frozen
-class ApiKey:
-    """An API key, as stored: only a hash of its secret is kept.
-
-    Limits of ``None`` mean unlimited.
-    """
-
-    id: str
-    user_id: str
-    prefix: str
-    secret_hash: str
-    created_at: datetime
-    revoked_at: datetime | None = None
-    requests_per_minute: int | None = None
-    tokens_per_day: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-
-@attrs.frozen
-class UsageTotals:
-    """Tokens and requests spent."""
-
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens

@@ -1,0 +1,36 @@
+"""A turn between preparation and storage, and what is told once it is stored."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+
+from botgpt.domain.grounding import Source
+from botgpt.domain.model import ChatMessage, Conversation, Message
+
+
+class AfterTurn(Protocol):
+    """Told about every stored turn, after the answer was delivered (summary memory)."""
+
+    def schedule(self, conversation: Conversation) -> None:
+        """Start whatever follows a turn, without delaying it."""
+        ...
+
+
+@attrs.frozen
+class PreparedTurn:
+    """A checked turn, ready for the model: nothing of it is stored yet.
+
+    ``regenerated`` turns answer a user message that is already stored; ``temperature``
+    overrides the policy's for this turn.
+    """
+
+    conversation: Conversation
+    user_message: Message
+    prompt: tuple[ChatMessage, ...]
+    sources: tuple[Source, ...]
+    is_new: bool
+    stored: bool = True
+    regenerated: bool = False
+    temperature: float | None = None
