@@ -46,7 +46,8 @@ class DenseRetriever:
         index = await self._index(documents)
         if not index.chunks:
             return []
-        query_vector = np.frombuffer((await self._embedder.embed([query]))[0], dtype=np.float32)
+        embed_queries = getattr(self._embedder, "embed_queries", self._embedder.embed)
+        query_vector = np.frombuffer((await embed_queries([query]))[0], dtype=np.float32)
         scores = index.matrix @ _normalised(query_vector)
         best = top_indices(scores, k)
         return [ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)]

@@ -53,6 +53,7 @@ def cache_dir() -> Path:
 
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+QUERY_KEY = "\x00query\x00"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -78,11 +79,18 @@ class CachedEmbedder:
         self.name, self.dimension = inner.name, inner.dimension
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        return await self._cached(texts, "", self._inner.embed)
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        # Kept apart from passages: embedders such as E5 encode the same text differently as a query.
+        return await self._cached(texts, QUERY_KEY, getattr(self._inner, "embed_queries", self._inner.embed))
+
+    async def _cached(self, texts: Sequence[str], prefix: str, embed: Any) -> list[Vector]:
+        missing = [t for t in dict.fromkeys(texts) if prefix + t not in self._cache]
         for start in range(0, len(missing), 256):
             batch = missing[start : start + 256]
-            self._cache.update(zip(batch, await self._inner.embed(batch), strict=True))
-        return [self._cache[t] for t in texts]
+            self._cache.update(zip([prefix + t for t in batch], await embed(batch), strict=True))
+        return [self._cache[prefix + t] for t in texts]
 
 
 def load_cache(path: Path) -> dict[str, Vector]:
@@ -175,7 +183,7 @@ async def evaluate(args: argparse.Namespace) -> None:
     async for inner in embedder_resource(plugin_manager(), config):
         embedder = CachedEmbedder(inner, cache)
         store = await build_corpus(settings, corpus, embedder)
-        await embedder.embed([queries[q] for q in qrels])
+        await embedder.embed_queries([queries[q] for q in qrels])
         save_cache(cache_path, cache)
         documents = [d for d in await store.list_documents("eval", 10**9, 0)]
         for name in args.retrievers.split(","):

@@ -19,7 +19,7 @@ from botgpt.domain.errors import (
     ModelUnavailable,
     NothingToRegenerate,
 )
-from botgpt.domain.grounding import citations_for, grounded_text
+from botgpt.domain.grounding import grounded_text
 from botgpt.domain.history import message_of, owned_conversation
 from botgpt.domain.messages import MessageFactory, with_messages
 from botgpt.domain.model import (
@@ -212,8 +212,8 @@ class ConversationService:
     async def _finish(self, turn: PreparedTurn, completion: Completion) -> Turn:
         if not completion.text.strip():
             raise ModelFailed("the model returned an empty answer")
-        citations = citations_for(completion.text, turn.sources)
-        answer = self.build.answer(turn.user_message, completion, citations)
+        text, citations = await self.grounding.cite(completion.text, turn.sources)
+        answer = self.build.answer(turn.user_message, attrs.evolve(completion, text=text), citations)
         new_messages = (answer,) if turn.regenerated else (turn.user_message, answer)
         conversation = with_messages(turn.conversation, new_messages)
         if not turn.stored:

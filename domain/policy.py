@@ -23,8 +23,8 @@ def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
 
 @attrs.frozen
 class ConversationPolicy:
-    """How turns are built: prompt, answer size, history ceiling, limits, titles, and whether
-    turns that scroll out of the window are folded into a summary (and how long it may be)."""
+    """How turns are built: prompt, answer size, history ceiling, limits, titles, how citations
+    are verified, and whether turns that scroll out of the window are folded into a summary."""
 
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_answer_tokens: int = attrs.field(default=256, validator=_positive)
@@ -37,5 +37,9 @@ class ConversationPolicy:
     max_title_chars: int = attrs.field(default=200, validator=_positive)
     rag_top_k: int = attrs.field(default=5, validator=_positive)
     rag_context_tokens: int = attrs.field(default=700, validator=_positive)
+    citation_min_support: float = attrs.field(
+        default=0.5, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)]
+    )
+    drop_unsupported_citations: bool = False
     summary_memory: bool = True
     summary_max_tokens: int = attrs.field(default=160, validator=_positive)

@@ -3,17 +3,30 @@ question, and as many of the best passages as the prompt has room for."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import attrs
 
-from botgpt.domain.errors import DocumentsUnavailable, InvalidRequest, UnsupportedMode
-from botgpt.domain.grounding import Source, select_sources
-from botgpt.domain.model import Conversation, Document, Message, Mode
+from botgpt.domain.errors import BotgptError, DocumentsUnavailable, InvalidRequest, UnsupportedMode
+from botgpt.domain.grounding import Source, citations_for, select_sources
+from botgpt.domain.model import Citation, Conversation, Document, Message, Mode, Vector
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.verification import (
+    CitingSentence,
+    SupportWeights,
+    best_support,
+    citing_sentences,
+    cosine,
+    lexical_support,
+    strip_markers,
+    support_score,
+)
 from botgpt.ports.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
 
 # The instruction and "Sources:"/"Question:" labels around a grounded question.
 GROUNDING_OVERHEAD_TOKENS = 48
@@ -27,6 +40,7 @@ class Grounding:
     tokens: TokenCounter
     policy: ConversationPolicy
     prompts: PromptBuilder
+    weights: SupportWeights = SupportWeights()
 
     async def documents_for_new(self, user_id: str, mode: Mode, document_ids: Sequence[str]) -> list[Document]:
         """The ready documents a new conversation of ``mode`` is grounded in (none for open chat)."""
@@ -56,3 +70,51 @@ class Grounding:
         )
         budget = min(self.policy.rag_context_tokens, room)
         return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
+
+    async def cite(self, answer: str, sources: Sequence[Source]) -> tuple[str, tuple[Citation, ...]]:
+        """The answer's citations, each with its support by the sentences that cite it; with
+        ``drop_unsupported_citations``, the unsupported ones are removed with their markers."""
+        citations = citations_for(answer, sources)
+        if not citations:
+            return answer, citations
+        sentences = citing_sentences(answer)
+        vectors = await self._sentence_vectors(sentences)
+        if vectors is None:
+            return answer, citations
+        chunks = {source.number: source.scored.chunk for source in sources}
+        any_marker = any(sentence.numbers for sentence in sentences)
+        verified = []
+        for citation in citations:
+            chunk = chunks[citation.number]
+            scores = (
+                support_score(lexical_support(sentence.text, chunk.text), cosine(vector, chunk.vector), self.weights)
+                for sentence, vector in zip(sentences, vectors, strict=True)
+                if citation.number in sentence.numbers or not any_marker
+            )
+            verified.append(self._judged(citation, best_support(scores)))
+        return self._kept(answer, verified)
+
+    def _judged(self, citation: Citation, support: float | None) -> Citation:
+        if support is None:
+            return citation
+        supported = support >= self.policy.citation_min_support
+        return attrs.evolve(citation, support=round(support, 4), supported=supported)
+
+    def _kept(self, answer: str, citations: list[Citation]) -> tuple[str, tuple[Citation, ...]]:
+        if not self.policy.drop_unsupported_citations:
+            return answer, tuple(citations)
+        dropped = [citation.number for citation in citations if citation.supported is False]
+        kept = tuple(citation for citation in citations if citation.supported is not False)
+        return strip_markers(answer, dropped), kept
+
+    async def _sentence_vectors(self, sentences: Sequence[CitingSentence]) -> list[Vector] | None:
+        # A failed check must not cost the user the answer: it stays, unverified.
+        if self.retrieval is None or not sentences:
+            return None
+        embedder = self.retrieval.embedder
+        embed = getattr(embedder, "embed_queries", embedder.embed)
+        try:
+            return list(await embed([sentence.text for sentence in sentences]))
+        except BotgptError as error:
+            log.warning("citations left unverified: %s", error)
+            return None

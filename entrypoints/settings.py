@@ -117,6 +117,12 @@ class Settings:
     hybrid_dense_weight: float = _setting(1.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
     rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")
     rag_context_tokens: int = _setting(700, "Most tokens of sources placed in a RAG prompt.")
+    citation_min_support: float = _setting(
+        0.52, "Support score (0–1) from which a citation counts as supported; calibrated on XQuAD."
+    )
+    citation_drop_unsupported: bool = _setting(
+        False, "Remove the `[n]` markers and citations whose passage does not support the sentence."
+    )
     ingest_workers: int = _setting(1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`.")
     ingest_batch_size: int = _setting(32, "Chunks embedded and stored per ingestion step.")
     ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.")
@@ -152,6 +158,8 @@ class Settings:
             title_strategy=TitleStrategy(self.title_strategy),
             rag_top_k=self.rag_top_k,
             rag_context_tokens=self.rag_context_tokens,
+            citation_min_support=self.citation_min_support,
+            drop_unsupported_citations=self.citation_drop_unsupported,
             summary_memory=self.summary_memory,
             summary_max_tokens=self.summary_max_tokens,
         )

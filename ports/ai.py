@@ -65,6 +65,17 @@ class Embedder(Protocol):
         ...
 
 
+class QueryEmbedder(Embedder, Protocol):
+    """An embedder that encodes search queries unlike passages (E5 and BGE use prefixes).
+
+    Retrievers embed queries with ``embed_queries`` when the embedder has it, else ``embed``.
+    """
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        """One vector per query, in order. Raises ``EmbedderError``."""
+        ...
+
+
 class Retriever(Protocol):
     """Ranks the chunks of some documents for a query."""
 

@@ -45,6 +45,10 @@ class ScriptedChatModel:
     def fail_next(self, error: Exception) -> None:
         self._errors.append(error)
 
+    def answer_next(self, *answers: str) -> None:
+        """Answer the next calls with these texts, before the rest of the script."""
+        self._answers[:0] = answers
+
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
         self.prompts.append(list(messages))
         self.temperatures.append(temperature)

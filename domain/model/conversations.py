@@ -93,7 +93,10 @@ class Message:
 @attrs.frozen
 class Citation:
     """A passage an answer rests on: which chunk, where in the document, how relevant, and
-    the ``[number]`` it had in the prompt (0 where unknown: answers stored before it was kept)."""
+    the ``[number]`` it had in the prompt (0 where unknown: answers stored before it was kept).
+
+    ``support`` (0..1) says how well the passage supports the sentences that cite it, and
+    ``supported`` whether that reaches the policy's threshold; both None where unverified."""
 
     document_id: str
     filename: str
@@ -103,6 +106,8 @@ class Citation:
     score: float
     snippet: str
     number: int = 0
+    support: float | None = None
+    supported: bool | None = None
 
 
 @attrs.frozen

@@ -63,6 +63,9 @@ class RenameIn:
 
 @attrs.define
 class CitationOut:
+    """A cited passage. `support` (0–1) is how well it supports the sentences citing it, and
+    `supported` whether that reaches `BOTGPT_CITATION_MIN_SUPPORT`; null where unverified."""
+
     document_id: str
     filename: str
     chunk_id: str
@@ -71,6 +74,8 @@ class CitationOut:
     score: float
     snippet: str
     number: int = 0
+    support: float | None = None
+    supported: bool | None = None
 
 
 @attrs.define

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from typing import Any
 
+import pytest
 from quart.typing import TestClientProtocol as Client
 from werkzeug.datastructures import FileStorage
 
@@ -162,6 +164,29 @@ async def test_rag_conversation_carries_citations(client: Client) -> None:
         await client.get(f"/api/v1/conversations/{(await response.get_json())['conversation_id']}")
     ).get_json()
     assert detail["messages"][1]["citations"] == citations
+
+
+async def rag_turn(client: Client, document_id: str, stream: bool = False) -> Any:
+    body = {"user_id": "alice", "message": "What did the lens do?", "mode": "rag_mode", "document_ids": [document_id]}
+    response = await client.post("/api/v1/conversations", json={**body, "stream": stream})
+    assert response.status_code in (200, 201), await response.get_data()
+    if not stream:
+        return (await response.get_json())["assistant_message"]
+    text = (await response.get_data()).decode()
+    done = text.split("event: done\ndata: ", 1)[1].split("\n", 1)[0]
+    return json.loads(done)["assistant_message"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+async def test_each_citation_says_whether_its_passage_supports_the_sentence(
+    client: Client, chat: Any, stream: bool
+) -> None:
+    document_id = await uploaded(client)
+    chat.answer_next("The Fresnel lens made the light visible far away [1].", "Keepers baked sourdough with yeast [1].")
+    supported = (await rag_turn(client, document_id, stream))["citations"][0]
+    unsupported = (await rag_turn(client, document_id, stream))["citations"][0]
+    assert supported["supported"] is True and supported["support"] >= 0.52
+    assert unsupported["supported"] is False and 0 <= unsupported["support"] < 0.52
 
 
 async def test_rag_on_a_document_not_ready_is_409_with_its_status(client: Client, embedder: Any) -> None:

@@ -92,6 +92,7 @@ async def test_grounding_in_documents(client: openai.AsyncOpenAI, live_server: s
     )  # fmt: skip
     citations = (completion.model_extra or {})["botgpt"]["citations"]
     assert citations and citations[0]["document_id"] == document_id and "Fresnel" in citations[0]["snippet"]
+    assert isinstance(citations[0]["supported"], bool) and 0 <= citations[0]["support"] <= 1
 
 
 async def test_errors_surface_as_sdk_exceptions(

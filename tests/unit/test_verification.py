@@ -1,0 +1,108 @@
+"""Verified citations: each cited passage is scored against the sentences that cite it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.domain.errors import EmbedderError
+from botgpt.domain.fusion import HybridRetriever
+from botgpt.domain.grounding import Source
+from botgpt.domain.model import Chunk, ScoredChunk
+from botgpt.domain.policy import ConversationPolicy
+from botgpt.domain.prompting import PromptBuilder
+from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.sources import Grounding
+from botgpt.domain.verification import (
+    citing_sentences,
+    content_words,
+    lexical_support,
+    strip_markers,
+)
+from tests.fakes import HashingEmbedder, ScriptedChatModel, WordCounter
+
+TOWER = "The Eiffel Tower is 330 metres tall and was finished in 1889 for the World's Fair."
+BREAD = "Sourdough bread rises with a starter culture instead of commercial yeast."
+
+
+def test_sentences_keep_their_markers_even_after_the_full_stop() -> None:
+    sentences = citing_sentences("The tower is 330 metres tall [1]. Bread uses a starter. [2]\nNo source here.")
+    assert [(s.text, s.numbers) for s in sentences] == [
+        ("The tower is 330 metres tall .", (1,)),
+        ("Bread uses a starter.", (2,)),
+        ("No source here.", ()),
+    ]
+
+
+def test_lexical_support_counts_the_sentences_content_words_found_in_the_passage() -> None:
+    assert lexical_support("The Eiffel Tower is 330 metres tall", TOWER) == 1.0
+    assert lexical_support("Sourdough needs a starter", TOWER) == 0.0
+    assert lexical_support("the of and", TOWER) == 0.0  # nothing claimed, nothing supported
+    assert "towers"[:6] in content_words("Towers")  # crude stemming: plural and singular meet
+
+
+def test_dropping_markers_leaves_clean_text() -> None:
+    assert strip_markers("Tall [1]. Yeast [2][1].", [2]) == "Tall [1]. Yeast [1]."
+    assert strip_markers("It is tall [2].", [2]) == "It is tall."
+
+
+@given(st.text(max_size=200), st.lists(st.integers(1, 5), max_size=3))
+def test_stripping_never_touches_the_markers_kept(answer: str, dropped: list[int]) -> None:
+    kept = {n for n in range(1, 6) if n not in dropped}
+    for number in kept:
+        assert strip_markers(answer, dropped).count(f"[{number}]") == answer.count(f"[{number}]")
+
+
+async def grounding(embedder: HashingEmbedder, **policy: object) -> Grounding:
+    retrieval = RetrievalService(
+        store=MemoryDocumentStore(), retriever=HybridRetriever((), depth=10, rrf_k=20), embedder=embedder
+    )
+    rules = ConversationPolicy(**policy)  # type: ignore[arg-type]
+    return Grounding(retrieval, WordCounter(), rules, PromptBuilder(ScriptedChatModel(), WordCounter(), rules))
+
+
+async def sources(embedder: HashingEmbedder) -> list[Source]:
+    vectors = await embedder.embed([TOWER, BREAD])
+    chunks = [Chunk(f"c{n}", f"d{n}", 0, 0, len(text), text, vectors[n]) for n, text in enumerate([TOWER, BREAD])]
+    return [Source(n + 1, f"f{n}.txt", ScoredChunk(chunk, 0.5)) for n, chunk in enumerate(chunks)]
+
+
+async def test_each_citation_carries_its_support_and_whether_it_passes() -> None:
+    embedder = HashingEmbedder()
+    check = await grounding(embedder)
+    answer = "The Eiffel Tower is 330 metres tall [1]. It was built from sourdough [2]."
+    text, citations = await check.cite(answer, await sources(embedder))
+    assert text == answer
+    tower, bread = citations
+    assert tower.supported is True and tower.support is not None and tower.support >= 0.9
+    assert bread.supported is False and bread.support is not None and bread.support < 0.52
+
+
+async def test_the_setting_drops_unsupported_citations_with_their_markers() -> None:
+    embedder = HashingEmbedder()
+    check = await grounding(embedder, drop_unsupported_citations=True)
+    answer = "The Eiffel Tower is 330 metres tall [1]. It was built from sourdough [2]."
+    text, citations = await check.cite(answer, await sources(embedder))
+    assert text == "The Eiffel Tower is 330 metres tall [1]. It was built from sourdough."
+    assert [c.number for c in citations] == [1]
+
+
+async def test_an_answer_without_markers_is_checked_against_every_sentence() -> None:
+    embedder = HashingEmbedder()
+    check = await grounding(embedder)
+    _, citations = await check.cite("Sourdough bread rises with a starter culture.", await sources(embedder))
+    assert [(c.number, c.supported) for c in citations] == [(1, False), (2, True)]
+
+
+@pytest.mark.parametrize("transient", [True, False])
+async def test_a_failed_check_keeps_the_answer_and_leaves_it_unverified(transient: bool) -> None:
+    embedder = HashingEmbedder()
+    given_sources = await sources(embedder)
+    embedder.fail_next(EmbedderError("down", transient=transient))
+    check = await grounding(embedder, drop_unsupported_citations=True)
+    answer = "It was built from sourdough [2]."
+    text, citations = await check.cite(answer, given_sources)
+    assert text == answer
+    assert [(c.number, c.support, c.supported) for c in citations] == [(2, None, None)]
