@@ -31,6 +31,10 @@ class MemoryDocumentStore:
         self._documents[document.id] = document
         self._jobs[document.id] = _Job(created_at=document.created_at)
 
+    async def requeue(self, document: Document) -> None:
+        self._documents[document.id] = document
+        self._jobs.setdefault(document.id, _Job(created_at=document.updated_at))
+
     async def get_document(self, user_id: str | None, document_id: str) -> Document | None:
         document = self._documents.get(document_id)
         if document is None or (user_id is not None and document.user_id != user_id):

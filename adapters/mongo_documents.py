@@ -35,6 +35,11 @@ class MongoDocumentStore:
         job = {"_id": document.id, "worker": None, "lease_until": None, "attempts": 0}
         await self._jobs.insert_one({**job, "created_at": document.created_at})
 
+    async def requeue(self, document: Document) -> None:
+        await self._documents.replace_one({"_id": document.id}, DOCUMENTS.dump(document))
+        job = {"worker": None, "lease_until": None, "attempts": 0, "created_at": document.updated_at}
+        await self._jobs.update_one({"_id": document.id}, {"$setOnInsert": job}, upsert=True)
+
     async def get_document(self, user_id: str | None, document_id: str) -> Document | None:
         query: dict[str, Any] = {"_id": document_id}
         if user_id is not None:

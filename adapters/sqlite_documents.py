@@ -12,6 +12,7 @@ from botgpt.domain.model import Chunk, Document, IngestionJob
 DOCUMENTS = RecordMap(Document, SQLITE)
 _DOCUMENT_COLUMNS = DOCUMENTS.column_list
 _INSERT_DOCUMENT = insert_statement("documents", DOCUMENTS.keys)
+_UPDATE_DOCUMENT = f"UPDATE documents SET {', '.join(f'{key} = ?' for key in DOCUMENTS.keys)} WHERE id = ?"
 
 
 CHUNKS = RecordMap(Chunk, SQLITE, renamed={"start": "start_offset", "end": "end_offset"}, codecs={"vector": VECTOR})
@@ -33,6 +34,16 @@ class SqliteDocumentStore:
             self._db.execute(
                 "INSERT INTO ingestion_jobs (document_id, created_at) VALUES (?, ?)",
                 (document.id, stamp(document.created_at)),
+            )
+
+        await self._database.transaction(work)
+
+    async def requeue(self, document: Document) -> None:
+        def work() -> None:
+            self._db.execute(_UPDATE_DOCUMENT, (*DOCUMENTS.values(document), document.id))
+            self._db.execute(
+                "INSERT OR IGNORE INTO ingestion_jobs (document_id, created_at) VALUES (?, ?)",
+                (document.id, stamp(document.updated_at)),
             )
 
         await self._database.transaction(work)

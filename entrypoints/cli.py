@@ -18,6 +18,7 @@ from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
 from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.cli_plugins import add_plugin_commands
+from botgpt.entrypoints.cli_reindex import add_reindex_command
 from botgpt.entrypoints.cli_transfer import add_transfer_commands
 from botgpt.entrypoints.container import build_container
 from botgpt.entrypoints.core import open_core, provided, stop_resources
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_key_commands(commands)
     add_transfer_commands(commands)
     add_plugin_commands(commands)
+    add_reindex_command(commands)
 
     settings = commands.add_parser("settings", help="print every setting and its current value")
     settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")

@@ -16,6 +16,7 @@ from botgpt.domain.history import ConversationHistory
 from botgpt.domain.ingestion import IngestionWorker
 from botgpt.domain.keys import KeyService
 from botgpt.domain.prompting import PromptBuilder
+from botgpt.domain.reindex import Reindexer
 from botgpt.domain.retrieval import RetrievalService
 from botgpt.domain.summaries import SummaryMemory
 from botgpt.domain.transfer import ConversationTransfer
@@ -108,6 +109,7 @@ class Container(containers.DeclarativeContainer):
         max_upload_bytes=providers.Callable(lambda s: s.max_upload_mb << 20, settings),
         on_queued=ingest_wake.provided.set,
     )
+    reindexer = providers.Singleton(Reindexer, store=document_store, embedder=embedder, clock=clock)
     ingestion_worker = providers.Factory(
         IngestionWorker,
         store=document_store,

@@ -19,6 +19,11 @@ class DocumentStore(Protocol):
         """Store a new document and queue its ingestion job, atomically."""
         ...
 
+    async def requeue(self, document: Document) -> None:
+        """Save ``document`` (pending again) and queue a new ingestion job for it, atomically.
+        A job already queued for it stays the only one."""
+        ...
+
     async def get_document(self, user_id: str | None, document_id: str) -> Document | None:
         """One document, or None. ``user_id=None`` skips the owner check."""
         ...

@@ -151,3 +151,22 @@ async def test_clear_chunks(store: DocumentStore) -> None:
     await store.add_chunks(d, chunks(d, range(2)), "emb")
     await store.clear_chunks(d.id)
     assert await store.stored_chunk_count(d.id) == 0
+
+
+async def test_requeue_saves_the_document_and_queues_one_job(store: DocumentStore) -> None:
+    d = document()
+    await store.add_document(d)
+    job = await store.claim_job("w1", T0, T0 + LEASE)
+    assert job is not None
+    ready = attrs.evolve(d, status=DocumentStatus.READY, chunks_total=2, chunks_embedded=2, embedder="old")
+    await store.update_document(ready)
+    await store.finish_job(job)
+    assert await store.claim_job("w1", T0, T0 + LEASE) is None
+
+    pending = attrs.evolve(ready, status=DocumentStatus.PENDING, chunks_embedded=0, updated_at=T0 + LEASE)
+    await store.requeue(pending)
+    await store.requeue(pending)  # twice before any worker: still one job
+    assert await store.get_document("alice", d.id) == pending
+    again = await store.claim_job("w2", T0 + LEASE, T0 + 2 * LEASE)
+    assert again is not None and again.document_id == d.id
+    assert await store.claim_job("w3", T0 + LEASE, T0 + 2 * LEASE) is None
