@@ -9,7 +9,7 @@ import attrs
 from botgpt.domain.errors import DocumentNotFound, DocumentNotReady, EmbedderMismatch, InvalidRequest
 from botgpt.domain.ids import checked_id
 from botgpt.domain.model import Document, DocumentStatus, ScoredChunk
-from botgpt.ports.ai import Embedder, Retriever
+from botgpt.ports.ai import Embedder, Reranker, Retriever
 from botgpt.ports.documents import DocumentStore
 
 MAX_K = 100
@@ -28,6 +28,8 @@ class RetrievalService:
     store: DocumentStore
     retriever: Retriever
     embedder: Embedder
+    reranker: Reranker | None = None
+    rerank_depth: int = 20
 
     async def search(
         self, user_id: str | None, query: str, document_ids: Sequence[str], k: int = 5
@@ -47,9 +49,13 @@ class RetrievalService:
         return await self.search_documents(query, documents, k), documents
 
     async def search_documents(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
-        """Search documents already checked by ``ready_documents``."""
+        """Search documents already checked by ``ready_documents``. With a reranker, the
+        retriever's top ``rerank_depth`` are reordered by it before the best ``k`` are kept."""
         self._check_embedder(documents)
-        return await self.retriever.search(query, documents, k)
+        if self.reranker is None:
+            return await self.retriever.search(query, documents, k)
+        candidates = await self.retriever.search(query, documents, max(k, self.rerank_depth))
+        return (await self.reranker.rerank(query, candidates))[:k]
 
     async def ready_documents(self, user_id: str | None, document_ids: Sequence[str]) -> list[Document]:
         """The documents, each owned by the user and ready; 404 or 409 otherwise."""
@@ -78,5 +84,5 @@ class RetrievalService:
         if foreign:
             raise EmbedderMismatch(
                 f"documents were embedded with {', '.join(map(str, foreign))}, but the configured "
-                f"embedder is {self.embedder.name}; re-upload them or configure that embedder"
+                f"embedder is {self.embedder.name}; run `botgpt reindex` or configure that embedder"
             )

@@ -14,6 +14,7 @@ HOOKS = (
     ("embedder", "register_embedders"),
     ("chunker", "register_chunkers"),
     ("retriever", "register_retrievers"),
+    ("reranker", "register_rerankers"),
 )
 
 
@@ -44,6 +45,7 @@ def _list_plugins(args: argparse.Namespace, settings: Settings) -> int:
         "embedder": settings.embedder,
         "chunker": settings.chunker,
         "retriever": settings.retriever,
+        "reranker": settings.reranker,
     }
     for kind, name, plugin in registrations():
         marker = "*" if chosen[kind] == name else " "

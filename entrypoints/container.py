@@ -76,7 +76,15 @@ class Container(containers.DeclarativeContainer):
         ).provider,
     )
 
-    retrieval = providers.Singleton(RetrievalService, store=document_store, retriever=retriever, embedder=embedder)
+    reranker = providers.Resource(resources.reranker, plugins=plugins, config=config)
+    retrieval = providers.Singleton(
+        RetrievalService,
+        store=document_store,
+        retriever=retriever,
+        embedder=embedder,
+        reranker=reranker,
+        rerank_depth=settings.provided.rerank_depth,
+    )
     conversations = providers.Singleton(
         ConversationService,
         store=store,

@@ -24,9 +24,10 @@ from botgpt.plugins.manager import (
     chunker_factories,
     embedder_factories,
     pick,
+    reranker_factories,
     retriever_factories,
 )
-from botgpt.ports.ai import Chunker, Embedder, Retriever
+from botgpt.ports.ai import Chunker, Embedder, Reranker, Retriever
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
 
@@ -115,6 +116,16 @@ async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> 
     """The configured embedder, loaded at start and closed at stop."""
     factory = _chosen(embedder_factories(plugins), config["embedder"], "embedder")
     async for model in _managed(_built(factory, config)):
+        yield model
+
+
+async def reranker(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[Reranker | None]:
+    """The configured reranker, loaded at start and closed at stop; None when none is set."""
+    name = str(config.get("reranker") or "").strip()
+    if not name:
+        yield None
+        return
+    async for model in _managed(_built(_chosen(reranker_factories(plugins), name, "reranker"), config)):
         yield model
 
 

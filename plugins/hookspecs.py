@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import attrs
 import pluggy
 
-from botgpt.ports.ai import Chunker, Embedder, Retriever, TextExtractor
+from botgpt.ports.ai import Chunker, Embedder, Reranker, Retriever, TextExtractor
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
 
@@ -71,11 +71,13 @@ ChatModelFactory = Callable[[PluginContext], ChatModel]
 EmbedderFactory = Callable[[PluginContext], Embedder]
 ChunkerFactory = Callable[[PluginContext], Chunker]
 RetrieverFactory = Callable[[PluginContext], Retriever]
+RerankerFactory = Callable[[PluginContext], Reranker]
 
 RegisterChatModel = Callable[[str, ChatModelFactory], None]
 RegisterEmbedder = Callable[[str, EmbedderFactory], None]
 RegisterChunker = Callable[[str, ChunkerFactory], None]
 RegisterRetriever = Callable[[str, RetrieverFactory], None]
+RegisterReranker = Callable[[str, RerankerFactory], None]
 RegisterExtractor = Callable[[TextExtractor], None]
 
 
@@ -97,6 +99,11 @@ def register_chunkers(register: RegisterChunker) -> None:
 @hookspec
 def register_retrievers(register: RegisterRetriever) -> None:
     """Register retriever factories: ``register("name", factory)``."""
+
+
+@hookspec
+def register_rerankers(register: RegisterReranker) -> None:
+    """Register reranker factories: ``register("name", factory)``; ``BOTGPT_RERANKER`` picks one."""
 
 
 @hookspec

@@ -16,6 +16,7 @@ from botgpt.plugins.hookspecs import (
     ChatModelFactory,
     ChunkerFactory,
     EmbedderFactory,
+    RerankerFactory,
     RetrieverFactory,
 )
 from botgpt.ports.ai import TextExtractor
@@ -32,6 +33,7 @@ BUILTIN_PLUGINS = (
     "botgpt.plugins.builtin.retrievers",
     "botgpt.plugins.builtin.extractors",
     "botgpt.plugins.builtin.remote_providers",
+    "botgpt.plugins.builtin.rerankers",
 )
 
 
@@ -88,6 +90,11 @@ def chunker_factories(manager: pluggy.PluginManager) -> dict[str, ChunkerFactory
 def retriever_factories(manager: pluggy.PluginManager) -> dict[str, RetrieverFactory]:
     """Every registered retriever factory, by name."""
     return _collect(manager.hook.register_retrievers, "retriever")
+
+
+def reranker_factories(manager: pluggy.PluginManager) -> dict[str, RerankerFactory]:
+    """Every registered reranker factory, by name."""
+    return _collect(manager.hook.register_rerankers, "reranker")
 
 
 def extractors_by_extension(manager: pluggy.PluginManager) -> dict[str, TextExtractor]:

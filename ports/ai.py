@@ -76,6 +76,19 @@ class QueryEmbedder(Embedder, Protocol):
         ...
 
 
+class Reranker(Protocol):
+    """Reorders retrieved chunks by a finer, costlier judgement of relevance (a cross-encoder)."""
+
+    @property
+    def name(self) -> str:
+        """The reranker's registered name."""
+        ...
+
+    async def rerank(self, query: str, hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+        """The same chunks, best first, each with its new score; ``ranks`` gains this stage's rank."""
+        ...
+
+
 class Retriever(Protocol):
     """Ranks the chunks of some documents for a query."""
 

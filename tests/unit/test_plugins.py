@@ -104,6 +104,7 @@ def test_the_installed_example_plugin_registers_both_of_its_factories() -> None:
     assert ("chunker", "paragraphs", "example") in found
     assert ("chat provider", "openai_compatible", "example") in found
     assert ("chat provider", "llama_cpp", "local_chat") in found
+    assert ("reranker", "cross_encoder", "rerankers") in found
 
 
 def test_a_factory_outside_retrieval_cannot_reach_the_stores() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import attrs
 import pytest
 
 from botgpt.adapters.memory_documents import MemoryDocumentStore
@@ -187,3 +190,38 @@ def test_sources_fit_their_budget_in_rank_order() -> None:
     assert [s.number for s in sources] == [1, 2]
     assert citations_for("see [2]", sources)[0].chunk_id == "four five"
     assert len(citations_for("no markers", sources)) == 2
+
+
+class ReversingReranker:
+    """Puts the retriever's last candidate first: shows that the stage reorders before the cut."""
+
+    name = "reversing"
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    async def rerank(self, query: str, hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+        self.seen.append(len(hits))
+        return [attrs.evolve(hit, ranks=(*hit.ranks, (self.name, rank))) for rank, hit in enumerate(reversed(hits), 1)]
+
+
+async def test_a_reranker_reorders_the_retrievers_top_depth_before_the_best_k_are_kept(
+    retrieval: RetrievalService, document_service: DocumentService, worker: IngestionWorker
+) -> None:
+    doc = await ready_document(document_service, worker, LIGHTHOUSES + BREAD, "mixed.txt")
+    plain = await retrieval.search("alice", "Fresnel lens light", [doc], k=10)
+    reranker = ReversingReranker()
+    reranked = RetrievalService(
+        retrieval.store, retrieval.retriever, retrieval.embedder, reranker=reranker, rerank_depth=len(plain)
+    )
+    hits = await reranked.search("alice", "Fresnel lens light", [doc], k=1)
+    assert reranker.seen == [len(plain)] and len(plain) > 1
+    assert hits[0].chunk == plain[-1].chunk and ("reversing", 1) in hits[0].ranks
+
+
+def test_the_cross_encoder_reranker_is_a_plugin_that_needs_a_local_model() -> None:
+    from botgpt.plugins.builtin.rerankers import build_cross_encoder
+    from botgpt.plugins.hookspecs import PluginContext
+
+    with pytest.raises(ValueError, match="BOTGPT_RERANKER_MODEL_PATH"):
+        build_cross_encoder(PluginContext({"reranker_model_path": ""}))
