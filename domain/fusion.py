@@ -1,4 +1,5 @@
-"""Reciprocal-rank fusion of several retrievers' rankings, and the hybrid strategy built on it."""
+"""Fusion of several retrievers' rankings (reciprocal rank, or a convex blend of normalised
+scores), and the hybrid strategy built on them. Pure functions over ranked lists."""
 
 from __future__ import annotations
 
@@ -34,8 +35,42 @@ def reciprocal_rank_fusion(
     return [ScoredChunk(chunks[key], scores[key], tuple(ranks[key])) for key in best]
 
 
+def convex_fusion(
+    rankings: Mapping[str, Sequence[ScoredChunk]],
+    k: int,
+    weights: Mapping[str, float] | None = None,
+) -> list[ScoredChunk]:
+    """Fuse by ``sum(weight * normalised score)``; best ``k`` first.
+
+    Each ranking's scores are scaled to 0..1 between its lowest and highest (a chunk a
+    ranking did not return counts 0 there), so scales as unlike as BM25's and cosine's blend.
+    """
+    scores: dict[str, float] = {}
+    ranks: dict[str, list[tuple[str, int]]] = {}
+    chunks = {}
+    for name, ranking in rankings.items():
+        weight = 1.0 if weights is None else weights.get(name, 1.0)
+        for rank, (scored, normalised) in enumerate(zip(ranking, _min_max(ranking), strict=True), start=1):
+            key = scored.chunk.id
+            scores[key] = scores.get(key, 0.0) + weight * normalised
+            ranks.setdefault(key, []).append((name, rank))
+            chunks[key] = scored.chunk
+    best = sorted(scores, key=lambda key: (-scores[key], key))[:k]
+    return [ScoredChunk(chunks[key], scores[key], tuple(ranks[key])) for key in best]
+
+
+def _min_max(ranking: Sequence[ScoredChunk]) -> list[float]:
+    values = [scored.score for scored in ranking]
+    low, high = min(values, default=0.0), max(values, default=0.0)
+    return [(value - low) / (high - low) if high > low else 1.0 for value in values]
+
+
+FUSIONS = ("rrf", "convex")
+
+
 class HybridRetriever:
-    """Dense and BM25, fused by reciprocal rank over the top ``depth`` of each."""
+    """Dense and BM25, fused over the top ``depth`` of each: by reciprocal rank (``rrf``),
+    or by a convex blend of their normalised scores (``convex``)."""
 
     name = "hybrid"
 
@@ -45,14 +80,19 @@ class HybridRetriever:
         depth: int = 100,
         rrf_k: int = 60,
         weights: dict[str, float] | None = None,
+        fusion: str = "rrf",
     ) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
         self._parts = tuple(parts)
         self._depth, self._rrf_k = depth, rrf_k
-        self._weights = weights
+        self._weights, self._fusion = weights, fusion
 
     async def search(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
         depth = max(k, self._depth)
         rankings = {part.name: await part.search(query, documents, depth) for part in self._parts}
+        if self._fusion == "convex":
+            return convex_fusion(rankings, k, self._weights)
         return reciprocal_rank_fusion(rankings, k, self._rrf_k, self._weights)
 
     def forget(self, document_id: str) -> None:

@@ -116,6 +116,9 @@ class Settings:
     bm25_k1: float = _setting(1.2, "BM25 term-frequency saturation.")
     bm25_b: float = _setting(0.75, "BM25 length normalisation.")
     hybrid_depth: int = _setting(100, "How deep into each ranking hybrid fusion looks.")
+    hybrid_fusion: str = _setting(
+        "rrf", "How hybrid fuses: reciprocal rank, or a convex blend of normalised scores.", ("rrf", "convex")
+    )
     hybrid_rrf_k: int = _setting(20, "Reciprocal-rank-fusion constant.")
     hybrid_dense_weight: float = _setting(1.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
     rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")

@@ -36,6 +36,7 @@ def build_hybrid(context: PluginContext) -> HybridRetriever:
         depth=int(config.get("hybrid_depth", 100)),
         rrf_k=int(config.get("hybrid_rrf_k", 20)),
         weights=weights,
+        fusion=str(config.get("hybrid_fusion", "rrf")),
     )
 
 

@@ -18,7 +18,7 @@ from botgpt.domain.errors import (
     EmbedderMismatch,
     InvalidRequest,
 )
-from botgpt.domain.fusion import reciprocal_rank_fusion
+from botgpt.domain.fusion import convex_fusion, reciprocal_rank_fusion
 from botgpt.domain.grounding import INSTRUCTION, citations_for, select_sources
 from botgpt.domain.ingestion import IngestionWorker
 from botgpt.domain.model import Chunk, Mode, Role, ScoredChunk
@@ -225,3 +225,18 @@ def test_the_cross_encoder_reranker_is_a_plugin_that_needs_a_local_model() -> No
 
     with pytest.raises(ValueError, match="BOTGPT_RERANKER_MODEL_PATH"):
         build_cross_encoder(PluginContext({"reranker_model_path": ""}))
+
+
+def hit_of(chunk_id: str, score: float) -> ScoredChunk:
+    return ScoredChunk(Chunk(chunk_id, "d", 0, 0, 1, chunk_id), score)
+
+
+def test_convex_fusion_blends_normalised_scores_of_unlike_scales() -> None:
+    bm25 = [hit_of("a", 12.0), hit_of("b", 11.0), hit_of("c", 2.0)]
+    dense = [hit_of("c", 0.91), hit_of("b", 0.90), hit_of("a", 0.10)]
+    fused = convex_fusion({"bm25": bm25, "dense": dense}, k=3)
+    assert [hit.chunk.id for hit in fused] == ["b", "a", "c"]  # b is near the top of both; a and c tie
+    assert fused[0].score == pytest.approx(0.9 + 0.80 / 0.81, abs=1e-6)
+    assert fused[1].score == fused[2].score == pytest.approx(1.0)
+    weighted = convex_fusion({"bm25": bm25, "dense": dense}, k=1, weights={"bm25": 0.01, "dense": 1.0})
+    assert weighted[0].chunk.id == "c"
