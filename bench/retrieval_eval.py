@@ -108,6 +108,16 @@ def save_cache(path: Path, cache: dict[str, Vector]) -> None:
     path.with_suffix(".json").write_text(json.dumps(texts))
 
 
+def reduced_corpus(
+    corpus: list[dict[str, Any]], qrels: dict[str, dict[str, int]], distractors: int
+) -> list[dict[str, Any]]:
+    """Every document a query needs, plus the first ``distractors`` others: a smaller corpus on
+    which slow embedders can be compared with each other (not with published full-corpus figures)."""
+    needed = {doc for relevant in qrels.values() for doc in relevant}
+    others = [row for row in corpus if row["_id"] not in needed][:distractors]
+    return [row for row in corpus if row["_id"] in needed] + others
+
+
 def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
     gains = sum(relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:10]))
     ideal = sorted(relevant.values(), reverse=True)[:10]
@@ -164,6 +174,8 @@ async def evaluate(args: argparse.Namespace) -> None:
     qrels = read_qrels(args.data / "qrels" / f"{args.split}.tsv")
     if args.limit:
         qrels = dict(list(qrels.items())[: args.limit])
+    if args.distractors is not None:
+        corpus = reduced_corpus(corpus, qrels, args.distractors)
     config = settings.as_dict()
     key = hashlib.sha256(
         json.dumps(
@@ -205,6 +217,9 @@ def main() -> None:
     parser.add_argument("--chunker", default=None, help="default: the configured chunker")
     parser.add_argument("--depth", type=int, default=1000, help="chunks retrieved per query")
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N queries")
+    parser.add_argument(
+        "--distractors", type=int, default=None, help="corpus: the relevant documents plus this many others"
+    )
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting")
     asyncio.run(evaluate(parser.parse_args()))
 
