@@ -199,25 +199,47 @@ function messageItem(role, content, citations = []) {
 function renderBody(item, role, content, citations) {
   const body = item.querySelector(".body");
   if (role === "user") body.textContent = content;
-  else body.innerHTML = renderMarkdown(content, citations.length);
+  else body.innerHTML = renderMarkdown(content, highestNumber(citations));
   item.querySelector(".sources")?.remove();
   if (!citations.length) return;
   body.querySelectorAll("button.cite").forEach((marker) => {
-    marker.addEventListener("click", () => showCitation(citations[Number(marker.dataset.n) - 1], marker.dataset.n));
+    const citation = citationNumbered(citations, Number(marker.dataset.n));
+    if (citation) marker.addEventListener("click", () => showCitation(citation, marker.dataset.n));
+    if (citation?.supported === false) marker.classList.add("unsupported");
   });
   const sources = document.createElement("p");
   sources.className = "sources";
   sources.append("Sources: ");
   citations.forEach((citation, index) => {
-    const chip = button(`[${index + 1}] ${citation.filename}`, "cite-chip", () => showCitation(citation, index + 1));
+    const number = citation.number || index + 1;
+    const chip = button(`[${number}] ${citation.filename}`, "cite-chip", () => showCitation(citation, number));
+    if (citation.supported === false) {
+      chip.classList.add("unsupported");
+      chip.title = "This passage does not appear to support the sentence that cites it";
+    }
     sources.append(chip, " ");
   });
   item.append(sources);
 }
 
+// Citations carry the number they had in the prompt; answers stored before that have 0.
+function citationNumbered(citations, n) {
+  return citations.find((citation) => citation.number === n) ?? (citations.some((c) => c.number) ? null : citations[n - 1]);
+}
+
+function highestNumber(citations) {
+  return Math.max(citations.length, ...citations.map((citation) => citation.number || 0));
+}
+
+function supportText(citation) {
+  if (citation.support == null) return "";
+  return ` · support ${citation.support.toFixed(2)} (${citation.supported ? "supported" : "not supported"})`;
+}
+
 function showCitation(citation, number) {
   $("citation-title").textContent = `[${number}] ${citation.filename}`;
-  $("citation-where").textContent = `characters ${citation.start}–${citation.end} · score ${citation.score.toFixed(3)}`;
+  $("citation-where").textContent =
+    `characters ${citation.start}–${citation.end} · score ${citation.score.toFixed(3)}${supportText(citation)}`;
   $("citation-snippet").textContent = citation.snippet;
   $("citation-dialog").showModal();
 }
