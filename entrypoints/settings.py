@@ -113,14 +113,14 @@ class Settings:
     reranker: str = _setting("", "Reranker of the retrieved chunks, by plugin name (`cross_encoder`); empty: none.")
     rerank_depth: int = _setting(20, "How many retrieved chunks the reranker reorders.")
     reranker_model_path: str = _setting("", "sentence-transformers cross-encoder folder for `cross_encoder`.")
-    bm25_k1: float = _setting(1.2, "BM25 term-frequency saturation.")
-    bm25_b: float = _setting(0.75, "BM25 length normalisation.")
+    bm25_k1: float = _setting(0.9, "BM25 term-frequency saturation.")
+    bm25_b: float = _setting(0.4, "BM25 length normalisation.")
     hybrid_depth: int = _setting(100, "How deep into each ranking hybrid fusion looks.")
     hybrid_fusion: str = _setting(
-        "rrf", "How hybrid fuses: reciprocal rank, or a convex blend of normalised scores.", ("rrf", "convex")
+        "convex", "How hybrid fuses: a convex blend of normalised scores, or reciprocal rank.", ("convex", "rrf")
     )
     hybrid_rrf_k: int = _setting(20, "Reciprocal-rank-fusion constant.")
-    hybrid_dense_weight: float = _setting(1.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
+    hybrid_dense_weight: float = _setting(1.5, "Weight of the dense ranking in fusion (BM25 weighs 1).")
     rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")
     rag_context_tokens: int = _setting(700, "Most tokens of sources placed in a RAG prompt.")
     citation_min_support: float = _setting(

@@ -21,8 +21,8 @@ def build_bm25(context: PluginContext, chunks: ChunkCache | None = None) -> Bm25
     config = context.config
     return Bm25Retriever(
         chunks or ChunkCache(context.store),
-        k1=float(config.get("bm25_k1", 1.2)),
-        b=float(config.get("bm25_b", 0.75)),
+        k1=float(config.get("bm25_k1", 0.9)),
+        b=float(config.get("bm25_b", 0.4)),
     )
 
 
@@ -30,13 +30,13 @@ def build_hybrid(context: PluginContext) -> HybridRetriever:
     # Both halves share one chunk cache, so each document's chunks are held once.
     chunks = ChunkCache(context.store)
     config = context.config
-    weights = {"dense": float(config.get("hybrid_dense_weight", 1.0)), "bm25": 1.0}
+    weights = {"dense": float(config.get("hybrid_dense_weight", 1.5)), "bm25": 1.0}
     return HybridRetriever(
         (build_dense(context, chunks), build_bm25(context, chunks)),
         depth=int(config.get("hybrid_depth", 100)),
         rrf_k=int(config.get("hybrid_rrf_k", 20)),
         weights=weights,
-        fusion=str(config.get("hybrid_fusion", "rrf")),
+        fusion=str(config.get("hybrid_fusion", "convex")),
     )
 
 
