@@ -5,7 +5,8 @@ embedded) models, uploads the 240 XQuAD passages as documents, then asks a fixed
 questions, each as a new ``rag_mode`` conversation over all 240 documents. Prints:
 
 - cited chunk holds the answer: share of turns where some cited chunk contains a gold answer
-  (and the share of all citations that do);
+  (and the share of all citations that do). An answer without ``[n]`` markers cites every
+  source it was given, so the share is also given for the answers that do use markers;
 - top source is gold: share of questions whose best-ranked chunk (``/api/v1/search``, the same
   retriever the turn uses) comes from the gold passage;
 - answer holds the answer: share of answers that contain a gold answer (SQuAD normalisation);
@@ -35,6 +36,7 @@ from _support import median, percentile
 from list_throughput import free_port, start_server
 
 USER = "answer-eval"
+MARKER = re.compile(r"\[\d{1,3}\]")
 
 
 def normalise(text: str) -> str:
@@ -120,7 +122,12 @@ def report(
     citations = [(q, c) for q, a, _ in turns for c in a["citations"]]
     supported = [from_gold(c, q) for q, c in citations if c.get("supported") is True]
     unsupported = [from_gold(c, q) for q, c in citations if c.get("supported") is False]
+    marked = [(q, a) for q, a, _ in turns if MARKER.search(a["content"])]
     rates = {
+        "answers that cite with [n] markers": [bool(MARKER.search(a["content"])) for _, a, _ in turns],
+        "cited chunk holds the answer, answers with markers (turns)": [
+            any(holds(cited_text(c), q["answers"]) for c in a["citations"]) for q, a in marked
+        ],
         "cited chunk holds the answer (turns)": [
             any(holds(cited_text(c), q["answers"]) for c in a["citations"]) for q, a, _ in turns
         ],

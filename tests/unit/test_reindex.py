@@ -45,17 +45,18 @@ async def ingested(data_dir: Path, user: str, texts: list[bytes]) -> list[str]:
         await stop_resources(container)
 
 
+async def reindexed(data_dir: Path, user: str) -> str:
+    """What ``botgpt reindex`` prints, run with the "new" embedder; it must succeed."""
+    out = io.StringIO()
+    container = container_with(data_dir, HashingEmbedder(dimension=16, name="new"))
+    assert await run_reindex(container, user, False, out, 0.01) == 0
+    return out.getvalue()
+
+
 async def test_reindex_moves_only_the_users_documents_to_the_new_embedder(tmp_path: Path) -> None:
     mine = await ingested(tmp_path, "alice", TEXTS)
     theirs = await ingested(tmp_path, "bob", TEXTS[:1])
-    out = io.StringIO()
-    assert (
-        await run_reindex(
-            container_with(tmp_path, HashingEmbedder(dimension=16, name="new")), "alice", False, out, 0.01
-        )
-        == 0
-    )
-    assert "reindex to new: 3/3 documents (0 failed)" in out.getvalue()
+    assert "reindex to new: 3/3 documents (0 failed)" in await reindexed(tmp_path, "alice")
 
     container = container_with(tmp_path, HashingEmbedder(dimension=16, name="new"))
     try:
@@ -72,14 +73,7 @@ async def test_reindex_moves_only_the_users_documents_to_the_new_embedder(tmp_pa
     finally:
         await stop_resources(container)
 
-    again = io.StringIO()
-    assert (
-        await run_reindex(
-            container_with(tmp_path, HashingEmbedder(dimension=16, name="new")), "alice", False, again, 0.01
-        )
-        == 0
-    )
-    assert "nothing to reindex" in again.getvalue()
+    assert "nothing to reindex" in await reindexed(tmp_path, "alice")
 
 
 def document(number: int, embedder: str, status: DocumentStatus = DocumentStatus.READY) -> Document:
