@@ -30,12 +30,13 @@ class ReindexProgress:
     documents: int
     ready: int
     failed: int
+    deleted: int
     chunks_embedded: int
     chunks_total: int
 
     @property
     def finished(self) -> bool:
-        return self.ready + self.failed == self.documents
+        return self.ready + self.failed + self.deleted == self.documents
 
 
 @attrs.define
@@ -58,13 +59,14 @@ class Reindexer:
         return covered
 
     async def progress(self, user_id: str, documents: Sequence[Document]) -> ReindexProgress:
-        """How far the workers are with ``documents``; deleted ones count as settled."""
+        """How far the workers are with ``documents``; ones deleted meanwhile count as settled."""
         current = [await self.store.get_document(user_id, document.id) for document in documents]
         present = [document for document in current if document is not None]
         return ReindexProgress(
             documents=len(documents),
             ready=sum(d.status is DocumentStatus.READY and d.embedder == self.embedder.name for d in present),
-            failed=sum(d.status is DocumentStatus.FAILED for d in present) + len(current) - len(present),
+            failed=sum(d.status is DocumentStatus.FAILED for d in present),
+            deleted=len(current) - len(present),
             chunks_embedded=sum(d.chunks_embedded for d in present),
             chunks_total=sum(d.chunks_total for d in present),
         )

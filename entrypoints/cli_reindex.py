@@ -55,8 +55,9 @@ async def _follow(reindexer: Reindexer, user: str, documents: Any, out: TextIO, 
     while True:
         progress = await reindexer.progress(user, documents)
         line = (
-            f"reindex to {reindexer.embedder.name}: {progress.ready + progress.failed}/{progress.documents} documents"
-            f" ({progress.failed} failed), {progress.chunks_embedded}/{progress.chunks_total} chunks"
+            f"reindex to {reindexer.embedder.name}: {progress.ready + progress.failed + progress.deleted}/"
+            f"{progress.documents} documents ({progress.failed} failed, {progress.deleted} deleted meanwhile),"
+            f" {progress.chunks_embedded}/{progress.chunks_total} chunks"
         )
         if line != shown:
             print(line, file=out, flush=True)

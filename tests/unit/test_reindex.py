@@ -56,7 +56,7 @@ async def reindexed(data_dir: Path, user: str) -> str:
 async def test_reindex_moves_only_the_users_documents_to_the_new_embedder(tmp_path: Path) -> None:
     mine = await ingested(tmp_path, "alice", TEXTS)
     theirs = await ingested(tmp_path, "bob", TEXTS[:1])
-    assert "reindex to new: 3/3 documents (0 failed)" in await reindexed(tmp_path, "alice")
+    assert "reindex to new: 3/3 documents (0 failed, 0 deleted meanwhile)" in await reindexed(tmp_path, "alice")
 
     container = container_with(tmp_path, HashingEmbedder(dimension=16, name="new"))
     try:
@@ -104,3 +104,6 @@ async def test_an_interrupted_reindex_resumes_without_losing_or_repeating_work()
     assert sorted(claimed) == ["d0", "d1"]
     progress = await reindexer.progress("alice", second)
     assert (progress.documents, progress.ready, progress.finished) == (2, 0, False)
+    await store.delete_document("d0")  # deleted while queued: settled, not failed
+    progress = await reindexer.progress("alice", second)
+    assert (progress.deleted, progress.failed) == (1, 0)
