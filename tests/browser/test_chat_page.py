@@ -37,8 +37,9 @@ def page(browser: Any, echo_server: Server) -> Any:
 
 
 def ask(browser: Any, text: str) -> Any:
-    """Type a message, press Enter, and wait for the streamed answer to finish."""
-    finished = ".message.assistant:not(.pending)"
+    """Type a message, press Enter, and wait for the streamed answer to finish and be shown as
+    stored (the page reloads the conversation then: stored messages carry their id)."""
+    finished = ".message.assistant[data-id]"
     before = len(browser.find_elements(By.CSS_SELECTOR, finished))
     box = browser.find_element(By.ID, "message")
     box.clear()
@@ -63,7 +64,7 @@ def test_a_conversation_streams_then_is_renamed_and_deleted(page: Any) -> None:
     assert box.get_attribute("value") == "first line\nsecond line"
     assert not page.find_elements(By.CSS_SELECTOR, ".message")
     answer = ask(page, "hello there lighthouse")
-    assert answer.text == "echo: hello there lighthouse"
+    assert answer.find_element(By.CSS_SELECTOR, ".body").text == "echo: hello there lighthouse"
     screenshot(page, "chat-1280x800")
     wait(page).until(lambda b: "hello there lighthouse" in " ".join(sidebar_titles(b)))
     assert "This conversation:" in page.find_element(By.ID, "usage").text
@@ -81,6 +82,34 @@ def test_a_conversation_streams_then_is_renamed_and_deleted(page: Any) -> None:
     delete.click()  # the second click confirms
     wait(page).until(lambda b: "Renamed in the browser" not in sidebar_titles(b))
     assert not page.find_elements(By.CSS_SELECTOR, ".message")
+
+
+def versions(browser: Any, role: str) -> str:
+    script = f"return [...document.querySelectorAll('.message.{role} .siblings')].map(e => e.textContent).join('|')"
+    return str(browser.execute_script(script))
+
+
+def test_regenerate_edit_and_switch_between_versions(page: Any) -> None:
+    page.find_element(By.ID, "new-conversation").click()
+    ask(page, "tell me about lighthouses")
+    page.find_element(By.CSS_SELECTOR, ".message.assistant .regenerate").click()
+    wait(page, 60).until(lambda b: "2/2" in versions(b, "assistant"))
+    page.find_element(By.CSS_SELECTOR, ".message.assistant .siblings .previous").click()
+    wait(page).until(lambda b: "1/2" in versions(b, "assistant"))
+
+    page.find_element(By.CSS_SELECTOR, ".message.user .edit").click()
+    editor = page.find_element(By.CSS_SELECTOR, ".edit-input")
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys("tell me about harbours")
+    page.find_element(By.CSS_SELECTOR, ".save-edit").click()
+    wait(page, 60).until(lambda b: "2/2" in versions(b, "user"))
+    bodies = [e.text for e in page.find_elements(By.CSS_SELECTOR, ".message .body")]
+    assert bodies == ["tell me about harbours", "echo: tell me about harbours"]
+    screenshot(page, "branches-1280x800")
+    page.find_element(By.CSS_SELECTOR, ".message.user .siblings .previous").click()
+    wait(page).until(lambda b: "1/2" in versions(b, "user"))
+    bodies = [e.text for e in page.find_elements(By.CSS_SELECTOR, ".message .body")]
+    assert bodies == ["tell me about lighthouses", "echo: tell me about lighthouses"]
 
 
 def test_stop_cancels_the_answer_and_stores_nothing(page: Any) -> None:
@@ -176,7 +205,7 @@ def test_the_page_works_on_a_phone_sized_screen(page: Any) -> None:
     wait(page).until(lambda b: b.execute_script("return document.readyState") == "complete")
     assert not page.find_element(By.ID, "sidebar").is_displayed()
     answer = ask(page, "small screen")
-    assert answer.text == "echo: small screen"
+    assert answer.find_element(By.CSS_SELECTOR, ".body").text == "echo: small screen"
     width = page.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, "the page scrolls sideways on a phone"
     screenshot(page, "chat-390x844")

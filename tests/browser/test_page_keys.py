@@ -52,6 +52,6 @@ def test_the_key_prompt_refuses_a_wrong_key_and_keeps_the_right_one(browser: Any
     assert browser.execute_script("return localStorage.length") == 0  # never kept beyond the tab
     box = browser.find_element(By.ID, "message")
     box.send_keys("with a key\n")
-    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".message.assistant:not(.pending)"))
-    assert browser.find_elements(By.CSS_SELECTOR, ".message.assistant")[-1].text == "echo: with a key"
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".message.assistant[data-id]"))
+    assert browser.find_elements(By.CSS_SELECTOR, ".message.assistant .body")[-1].text == "echo: with a key"
     browser.execute_script("sessionStorage.clear()")

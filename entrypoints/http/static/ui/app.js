@@ -157,7 +157,10 @@ async function openConversation(id) {
   try {
     const detail = await api(`/api/v1/conversations/${id}`);
     state.current = detail.conversation;
-    $("messages").replaceChildren(...detail.messages.map((m) => messageItem(m.role, m.content, m.citations)));
+    $("messages").replaceChildren(...detail.messages.map(storedItem));
+    addActions();
+    // Branches exist when the tree holds more messages than the active branch shows.
+    if (detail.conversation.message_count > detail.messages.length) await showSiblings(detail.messages);
     showMode();
     showUsage();
     await loadConversations();
@@ -185,6 +188,88 @@ function showMode() {
 }
 
 // --- messages ---------------------------------------------------------------------------
+
+function storedItem(message) {
+  const item = messageItem(message.role, message.content, message.citations);
+  item.dataset.id = message.id;
+  item.dataset.parent = message.parent_id ?? "root";
+  return item;
+}
+
+// Edit on every question, Regenerate on the last answer: both start a new branch there.
+function addActions() {
+  const items = [...$("messages").children];
+  for (const item of items) {
+    if (item.classList.contains("user")) actionsOf(item).append(button("Edit", "edit", () => startEdit(item)));
+  }
+  const last = items.at(-1);
+  if (last?.classList.contains("assistant")) actionsOf(last).append(button("Regenerate", "regenerate", regenerate));
+}
+
+function actionsOf(item) {
+  let actions = item.querySelector(".actions");
+  if (!actions) {
+    actions = document.createElement("div");
+    actions.className = "actions";
+    item.append(actions);
+  }
+  return actions;
+}
+
+async function showSiblings(messages) {
+  const id = state.current.id;
+  const lists = await Promise.all(
+    messages.map((m) => api(`/api/v1/conversations/${id}/messages/${m.id}/siblings`).catch(() => null)),
+  );
+  lists.forEach((siblings, index) => {
+    if (!siblings || siblings.messages.length < 2) return;
+    const item = $("messages").querySelector(`li[data-id="${messages[index].id}"]`);
+    const at = siblings.messages.findIndex((m) => m.id === messages[index].id);
+    const nav = document.createElement("span");
+    nav.className = "siblings";
+    const previous = button("‹", "previous", () => switchTo(siblings.messages[at - 1].id));
+    const next = button("›", "next", () => switchTo(siblings.messages[at + 1].id));
+    previous.disabled = at === 0;
+    next.disabled = at === siblings.messages.length - 1;
+    previous.setAttribute("aria-label", "Previous version");
+    next.setAttribute("aria-label", "Next version");
+    nav.append(previous, ` ${at + 1}/${siblings.messages.length} `, next);
+    actionsOf(item).prepend(nav);
+  });
+}
+
+async function switchTo(messageId) {
+  try {
+    await api(`/api/v1/conversations/${state.current.id}/active`, { method: "PUT", json: { message_id: messageId } });
+    await openConversation(state.current.id);
+  } catch (error) {
+    sayError(error);
+  }
+}
+
+function startEdit(item) {
+  const body = item.querySelector(".body");
+  const editor = document.createElement("textarea");
+  editor.className = "edit-input";
+  editor.value = body.textContent;
+  editor.setAttribute("aria-label", "Edited message");
+  const save = button("Send", "primary save-edit", async () => {
+    const text = editor.value.trim();
+    if (!text) return;
+    const kept = [...$("messages").children];
+    kept.slice(kept.indexOf(item)).forEach((later) => later.remove());
+    const path = `/api/v1/conversations/${state.current.id}/messages`;
+    await streamTurn(path, { message: text, parent_id: item.dataset.parent, stream: true }, text);
+  });
+  const cancel = button("Cancel", "cancel-edit", () => openConversation(state.current.id));
+  item.replaceChildren(editor, save, cancel);
+  editor.focus();
+}
+
+async function regenerate() {
+  $("messages").lastElementChild?.remove();
+  await streamTurn(`/api/v1/conversations/${state.current.id}/regenerate`, { stream: true }, null);
+}
 
 function messageItem(role, content, citations = []) {
   const item = document.createElement("li");
@@ -272,10 +357,16 @@ function turnRequest(text) {
 
 async function send(text) {
   const [path, body] = turnRequest(text);
-  const question = messageItem("user", text);
+  await streamTurn(path, body, text);
+}
+
+// One streamed turn: a new question (or none, to regenerate), then its answer as it comes.
+async function streamTurn(path, body, text) {
+  const question = text === null ? null : messageItem("user", text);
   const answer = messageItem("assistant", "");
   answer.classList.add("pending");
-  $("messages").append(question, answer);
+  $("messages").append(...[question, answer].filter(Boolean));
+  $("messages").querySelectorAll(".actions").forEach((actions) => actions.remove());
   const controller = new AbortController();
   setStreaming(controller);
   say("Thinking…");
@@ -300,9 +391,10 @@ async function send(text) {
       }
     }
   } catch (error) {
-    question.remove();
+    question?.remove();
     answer.remove();
-    $("message").value = text; // nothing was stored: the text is back, ready to resend
+    if (text !== null && !body.parent_id) $("message").value = text; // nothing was stored: ready to resend
+    if (state.current) openConversation(state.current.id); // edits and regenerations: back to what is stored
     if (error.name === "AbortError") say("Stopped. Nothing was stored.");
     else sayError(error);
   } finally {
@@ -315,9 +407,8 @@ function finishTurn(answer, turn) {
   renderBody(answer, "assistant", turn.assistant_message.content, turn.assistant_message.citations);
   state.current = turn.conversation;
   say("");
-  showMode();
-  showUsage();
-  loadConversations().catch(sayError);
+  // Reload what is stored: ids, Edit and Regenerate, and the versions of a branched point.
+  openConversation(turn.conversation.id).catch(sayError);
 }
 
 function setStreaming(controller) {
