@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from botgpt.adapters.chunk_cache import SET_CACHE_SIZE, ChunkCache, Lru, set_key
 from botgpt.domain.model import Chunk, Document, ScoredChunk
+from botgpt.domain.retrieval import embed_queries
 from botgpt.ports.ai import Embedder
 
 Matrix = npt.NDArray[np.float32]
@@ -46,8 +47,7 @@ class DenseRetriever:
         index = await self._index(documents)
         if not index.chunks:
             return []
-        embed_queries = getattr(self._embedder, "embed_queries", self._embedder.embed)
-        query_vector = np.frombuffer((await embed_queries([query]))[0], dtype=np.float32)
+        query_vector = np.frombuffer((await embed_queries(self._embedder, [query]))[0], dtype=np.float32)
         scores = index.matrix @ _normalised(query_vector)
         best = top_indices(scores, k)
         return [ScoredChunk(index.chunks[i], float(scores[i]), ((self.name, r),)) for r, i in enumerate(best, 1)]

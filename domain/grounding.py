@@ -15,7 +15,8 @@ INSTRUCTION = (
     "Answer the question using the numbered sources below. "
     "Cite the sources you use like [1]. If they do not contain the answer, say so."
 )
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+# An answer's citation marker, ``[n]``.
+MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 @attrs.frozen
@@ -62,7 +63,7 @@ def citations_for(answer: str, sources: Sequence[Source]) -> tuple[Citation, ...
     Only sources retrieved for this turn can be cited: markers outside 1..n are ignored.
     """
     by_number = {source.number: source for source in sources}
-    cited = [by_number[n] for n in dict.fromkeys(int(m) for m in _MARKER.findall(answer)) if n in by_number]
+    cited = [by_number[n] for n in dict.fromkeys(int(m) for m in MARKER.findall(answer)) if n in by_number]
     return tuple(_citation(source) for source in (cited or sources))
 
 

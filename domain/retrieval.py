@@ -8,7 +8,7 @@ import attrs
 
 from botgpt.domain.errors import DocumentNotFound, DocumentNotReady, EmbedderMismatch, InvalidRequest
 from botgpt.domain.ids import checked_id
-from botgpt.domain.model import Document, DocumentStatus, ScoredChunk
+from botgpt.domain.model import Document, DocumentStatus, ScoredChunk, Vector
 from botgpt.ports.ai import Embedder, Reranker, Retriever
 from botgpt.ports.documents import DocumentStore
 
@@ -19,6 +19,13 @@ MAX_QUERY_CHARS = 4000
 async def owned_document_ids(store: DocumentStore, user_id: str, document_ids: Sequence[str]) -> list[str]:
     """Those of ``document_ids`` that exist and belong to ``user_id``, in order."""
     return [d for d in document_ids if await store.get_document(user_id, d) is not None]
+
+
+async def embed_queries(embedder: Embedder, texts: Sequence[str]) -> list[Vector]:
+    """Search queries' vectors: ``embed_queries`` where the embedder encodes queries apart from
+    passages (``QueryEmbedder``), ``embed`` otherwise."""
+    embed = getattr(embedder, "embed_queries", embedder.embed)
+    return list(await embed(texts))
 
 
 @attrs.define

@@ -13,7 +13,7 @@ from botgpt.domain.grounding import Source, citations_for, select_sources
 from botgpt.domain.model import Citation, Conversation, Document, Message, Mode, Vector
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.prompting import PromptBuilder
-from botgpt.domain.retrieval import RetrievalService
+from botgpt.domain.retrieval import RetrievalService, embed_queries
 from botgpt.domain.verification import (
     CitingSentence,
     SupportWeights,
@@ -111,10 +111,8 @@ class Grounding:
         # A failed check must not cost the user the answer: it stays, unverified.
         if self.retrieval is None or not sentences:
             return None
-        embedder = self.retrieval.embedder
-        embed = getattr(embedder, "embed_queries", embedder.embed)
         try:
-            return list(await embed([sentence.text for sentence in sentences]))
+            return await embed_queries(self.retrieval.embedder, [sentence.text for sentence in sentences])
         except BotgptError as error:
             log.warning("citations left unverified: %s", error)
             return None

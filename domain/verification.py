@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from botgpt.domain.grounding import MARKER
 from botgpt.domain.text import STOPWORDS
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STEM_CHARS = 6
@@ -64,8 +64,8 @@ def citing_sentences(answer: str) -> list[CitingSentence]:
     """The answer's sentences with the ``[n]`` markers each one carries (possibly none)."""
     sentences = []
     for piece in _SENTENCE_END.split(answer):
-        numbers = tuple(dict.fromkeys(int(n) for n in _MARKER.findall(piece)))
-        text = " ".join(_MARKER.sub(" ", piece).split())
+        numbers = tuple(dict.fromkeys(int(n) for n in MARKER.findall(piece)))
+        text = " ".join(MARKER.sub(" ", piece).split())
         if text or numbers:
             sentences.append(CitingSentence(text, numbers))
     return _markers_after_the_full_stop(sentences)
@@ -97,7 +97,10 @@ def lexical_support(sentence: str, passage: str) -> float:
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    """Cosine similarity; 0 for a zero vector."""
+    """Cosine similarity; 0 for vectors that cannot be compared (a zero vector, or lengths that
+    differ, as when a retriever plugin returns chunks without their vectors)."""
+    if len(a) != len(b):
+        return 0.0
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0
@@ -117,5 +120,5 @@ def best_support(scores: Iterable[float]) -> float | None:
 def strip_markers(answer: str, numbers: Iterable[int]) -> str:
     """The answer without the ``[n]`` markers of ``numbers`` (and the spaces they leave)."""
     dropped = {str(n) for n in numbers}
-    stripped = _MARKER.sub(lambda m: "" if m.group(1) in dropped else m.group(0), answer)
+    stripped = MARKER.sub(lambda m: "" if m.group(1) in dropped else m.group(0), answer)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", stripped))

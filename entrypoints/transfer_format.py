@@ -3,7 +3,6 @@ Markdown rendering of its active branch. Shared by the HTTP API and the CLI."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import attrs
@@ -11,13 +10,13 @@ import msgspec
 
 from botgpt.domain.branches import index_by_id, path_to
 from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.grounding import MARKER
 from botgpt.domain.model import Citation, Conversation, ConversationTree, Message, Mode, Role, Summary
 from botgpt.entrypoints.http.conversations_dto import CitationOut as ExportedCitation
 
 FORMAT = "botgpt.conversation"
 VERSION = 1
 MAX_ID_CHARS = 128
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 @attrs.define
@@ -154,7 +153,7 @@ def _with_footnotes(message: Message, footnotes: list[str]) -> str:
         labels[citation.number or position] = label
         snippet = " ".join(citation.snippet.split())
         footnotes.append(f"[{label}]: {citation.filename}, characters {citation.start}–{citation.end}: “{snippet}”")
-    cited = {n for n in map(int, _MARKER.findall(message.content)) if n in labels}
-    text = _MARKER.sub(lambda m: f"[{labels[int(m[1])]}]" if int(m[1]) in labels else m[0], message.content)
+    cited = {n for n in map(int, MARKER.findall(message.content)) if n in labels}
+    text = MARKER.sub(lambda m: f"[{labels[int(m[1])]}]" if int(m[1]) in labels else m[0], message.content)
     unmarked = [label for number, label in labels.items() if number not in cited]
     return text + (f"\n\nSources: {' '.join(f'[{label}]' for label in unmarked)}" if unmarked else "")

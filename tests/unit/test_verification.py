@@ -18,6 +18,7 @@ from botgpt.domain.sources import Grounding
 from botgpt.domain.verification import (
     citing_sentences,
     content_words,
+    cosine,
     lexical_support,
     strip_markers,
 )
@@ -106,3 +107,9 @@ async def test_a_failed_check_keeps_the_answer_and_leaves_it_unverified(transien
     text, citations = await check.cite(answer, given_sources)
     assert text == answer
     assert [(c.number, c.support, c.supported) for c in citations] == [(2, None, None)]
+
+
+def test_vectors_that_cannot_be_compared_have_no_similarity() -> None:
+    assert cosine([1.0, 0.0], [1.0, 0.0]) == 1.0
+    assert cosine([1.0, 0.0], []) == 0.0  # a retriever plugin that leaves chunks without vectors
+    assert cosine([0.0, 0.0], [1.0, 0.0]) == 0.0
