@@ -2,7 +2,9 @@
 
 Each corpus document (title + " " + text) becomes one botgpt document, chunked by the
 configured chunker and embedded by the configured embedder. A document's score is the best
-score among its chunks; documents are ranked, as in BEIR/MTEB. Prints one line per retriever:
+score among its chunks; documents are ranked, as in BEIR/MTEB. nDCG@10 comes from a search
+as deep as a RAG turn's (100 chunks), Recall@100 from one ``--depth`` deep. Prints one line
+per retriever:
 
     hybrid nDCG@10=0.xxxx Recall@100=0.xxxx
 
@@ -118,6 +120,17 @@ def reduced_corpus(
     return [row for row in corpus if row["_id"] in needed] + others
 
 
+# A RAG turn asks the retriever for at most max(k, rerank_depth) chunks, well under 100, so the
+# hybrid fuses the top ``hybrid_depth`` (100) of each part. nDCG@10 is read from a search that
+# deep, as a turn runs it; a deeper search would fuse deeper rankings than any turn does.
+FIRST_STAGE = 100
+
+
+async def ranked_documents(retriever: Any, query: str, documents: list[Document], k: int) -> list[str]:
+    """Documents in the order of their best chunk among the retriever's top ``k`` chunks."""
+    return list(dict.fromkeys(hit.chunk.document_id for hit in await retriever.search(query, documents, k)))
+
+
 def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
     gains = sum(relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:10]))
     ideal = sorted(relevant.values(), reverse=True)[:10]
@@ -202,10 +215,11 @@ async def evaluate(args: argparse.Namespace) -> None:
             retriever = build_retriever(plugin_manager(), {**config, "retriever": name}, store, embedder)
             ndcg, recall = [], []
             for query_id, relevant in qrels.items():
-                hits = await retriever.search(queries[query_id], documents, args.depth)
-                ranked = list(dict.fromkeys(hit.chunk.document_id for hit in hits))
-                ndcg.append(ndcg_at_10(ranked, relevant))
-                recall.append(recall_at_100(ranked, relevant))
+                ndcg.append(
+                    ndcg_at_10(await ranked_documents(retriever, queries[query_id], documents, FIRST_STAGE), relevant)
+                )
+                deep = await ranked_documents(retriever, queries[query_id], documents, args.depth)
+                recall.append(recall_at_100(deep, relevant))
             print(f"{name} nDCG@10={np.mean(ndcg):.4f} Recall@100={np.mean(recall):.4f}", flush=True)
 
 
@@ -215,7 +229,7 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--retrievers", default="dense,bm25,hybrid")
     parser.add_argument("--chunker", default=None, help="default: the configured chunker")
-    parser.add_argument("--depth", type=int, default=1000, help="chunks retrieved per query")
+    parser.add_argument("--depth", type=int, default=1000, help="chunks retrieved per query for Recall@100")
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N queries")
     parser.add_argument(
         "--distractors", type=int, default=None, help="corpus: the relevant documents plus this many others"

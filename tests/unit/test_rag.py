@@ -231,12 +231,28 @@ def hit_of(chunk_id: str, score: float) -> ScoredChunk:
     return ScoredChunk(Chunk(chunk_id, "d", 0, 0, 1, chunk_id), score)
 
 
-def test_convex_fusion_blends_normalised_scores_of_unlike_scales() -> None:
-    bm25 = [hit_of("a", 12.0), hit_of("b", 11.0), hit_of("c", 2.0)]
-    dense = [hit_of("c", 0.91), hit_of("b", 0.90), hit_of("a", 0.10)]
+def test_convex_fusion_blends_scores_of_unlike_scales_scaled_by_the_best() -> None:
+    bm25 = [hit_of("a", 12.0), hit_of("b", 9.0), hit_of("c", 3.0)]
+    dense = [hit_of("c", 0.8), hit_of("b", 0.6), hit_of("a", 0.2)]
     fused = convex_fusion({"bm25": bm25, "dense": dense}, k=3)
-    assert [hit.chunk.id for hit in fused] == ["b", "a", "c"]  # b is near the top of both; a and c tie
-    assert fused[0].score == pytest.approx(0.9 + 0.80 / 0.81, abs=1e-6)
-    assert fused[1].score == fused[2].score == pytest.approx(1.0)
+    assert [hit.chunk.id for hit in fused] == ["b", "a", "c"]
+    assert [hit.score for hit in fused] == pytest.approx([0.75 + 0.75, 1.0 + 0.25, 0.25 + 1.0])
     weighted = convex_fusion({"bm25": bm25, "dense": dense}, k=1, weights={"bm25": 0.01, "dense": 1.0})
     assert weighted[0].chunk.id == "c"
+
+
+def test_convex_fusion_counts_a_chunk_below_a_full_rankings_cut_at_its_last_score() -> None:
+    bm25 = [hit_of("a", 10.0), hit_of("b", 8.0)]
+    dense = [hit_of("c", 0.9), hit_of("a", 0.3)]
+    # Both rankings were cut at depth 2: c scored at most b's 0.8 in BM25, b at most a's 1/3 in dense.
+    cut = {hit.chunk.id: hit.score for hit in convex_fusion({"bm25": bm25, "dense": dense}, k=3, depth=2)}
+    assert cut == pytest.approx({"a": 1.0 + 1 / 3, "b": 0.8 + 1 / 3, "c": 0.8 + 1.0})
+    # A ranking shorter than the depth was complete: what it did not return scored nothing.
+    whole = {hit.chunk.id: hit.score for hit in convex_fusion({"bm25": bm25, "dense": dense}, k=3, depth=5)}
+    assert whole == pytest.approx({"a": 1.0 + 1 / 3, "b": 0.8, "c": 1.0})
+
+
+def test_convex_fusion_scales_rankings_without_a_positive_score_between_their_extremes() -> None:
+    negative = [hit_of("a", -1.0), hit_of("b", -3.0)]
+    fused = convex_fusion({"odd": negative}, k=2)
+    assert [(hit.chunk.id, hit.score) for hit in fused] == [("a", 1.0), ("b", 0.0)]
