@@ -19,10 +19,8 @@ from botgpt.domain.verification import (
     SupportWeights,
     best_support,
     citing_sentences,
-    cosine,
-    lexical_support,
+    sentence_support,
     strip_markers,
-    support_score,
 )
 from botgpt.ports.tokens import TokenCounter
 
@@ -87,7 +85,7 @@ class Grounding:
         for citation in citations:
             chunk = chunks[citation.number]
             scores = (
-                support_score(lexical_support(sentence.text, chunk.text), cosine(vector, chunk.vector), self.weights)
+                sentence_support(sentence.text, vector, chunk, self.weights)
                 for sentence, vector in zip(sentences, vectors, strict=True)
                 if citation.number in sentence.numbers or not any_marker
             )

@@ -4,6 +4,10 @@ A sentence's support by a passage blends two signals, each in 0..1:
 - lexical: the share of the sentence's content words found in the passage (crudely stemmed);
 - semantic: the cosine of the sentence's and the passage's embeddings, below zero counted as zero.
 
+Both are topical: a sentence that states a wrong figure shares nearly every word with the
+passage it misquotes. So the blend is then multiplied by the share of the sentence's numbers
+that the passage states.
+
 Pure functions; the ``Grounding`` service embeds the sentences and calls them.
 """
 
@@ -16,10 +20,13 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from botgpt.domain.grounding import MARKER
+from botgpt.domain.model import Chunk
 from botgpt.domain.text import STOPWORDS
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# 1,200 and 1200 are one number; 3.5 is not 3 and 5. A trailing full stop is punctuation.
+_NUMBER = re.compile(r"\d+(?:[,.]\d+)*")
 STEM_CHARS = 6
 # Beside function words, the words answers use to frame a claim carry no evidence either.
 FRAMING = frozenset(
@@ -96,6 +103,19 @@ def lexical_support(sentence: str, passage: str) -> float:
     return len(claimed & content_words(passage)) / len(claimed)
 
 
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states, thousands separators removed: ``"1,200 and 3.5"`` -> {"1200", "3.5"}."""
+    return {re.sub(r",(?=\d{3}\b)", "", number) for number in _NUMBER.findall(text)}
+
+
+def numeric_agreement(sentence: str, passage: str) -> float:
+    """The share of the sentence's numbers that the passage states; 1 when it states none."""
+    claimed = numbers_in(sentence)
+    if not claimed:
+        return 1.0
+    return len(claimed & numbers_in(passage)) / len(claimed)
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity; 0 for vectors that cannot be compared (a zero vector, or lengths that
     differ, as when a retriever plugin returns chunks without their vectors)."""
@@ -110,6 +130,13 @@ def support_score(lexical: float, similarity: float, weights: SupportWeights) ->
     """One score in 0..1 from the two signals."""
     total = weights.lexical + weights.semantic
     return (weights.lexical * lexical + weights.semantic * max(0.0, similarity)) / total
+
+
+def sentence_support(sentence: str, vector: Sequence[float], chunk: Chunk, weights: SupportWeights) -> float:
+    """How well ``chunk`` supports ``sentence`` (whose embedding is ``vector``): the blend of
+    the two signals, times the share of the sentence's numbers the chunk states."""
+    blend = support_score(lexical_support(sentence, chunk.text), cosine(vector, chunk.vector), weights)
+    return blend * numeric_agreement(sentence, chunk.text)
 
 
 def best_support(scores: Iterable[float]) -> float | None:

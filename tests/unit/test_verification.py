@@ -20,6 +20,8 @@ from botgpt.domain.verification import (
     content_words,
     cosine,
     lexical_support,
+    numbers_in,
+    numeric_agreement,
     strip_markers,
 )
 from tests.fakes import HashingEmbedder, ScriptedChatModel, WordCounter
@@ -42,6 +44,17 @@ def test_lexical_support_counts_the_sentences_content_words_found_in_the_passage
     assert lexical_support("Sourdough needs a starter", TOWER) == 0.0
     assert lexical_support("the of and", TOWER) == 0.0  # nothing claimed, nothing supported
     assert "towers"[:6] in content_words("Towers")  # crude stemming: plural and singular meet
+
+
+def test_numbers_are_read_whole_whatever_their_separators() -> None:
+    assert numbers_in("It cost 1,200 dollars in 1889, or 3.5 times more.") == {"1200", "1889", "3.5"}
+    assert numbers_in("No figures here.") == set()
+
+
+def test_numeric_agreement_is_the_share_of_the_sentences_numbers_the_passage_states() -> None:
+    assert numeric_agreement("It is 330 metres tall, finished in 1889.", TOWER) == 1.0
+    assert numeric_agreement("It is 330 metres tall, finished in 1887.", TOWER) == 0.5
+    assert numeric_agreement("It is tall.", TOWER) == 1.0  # nothing numeric claimed
 
 
 def test_dropping_markers_leaves_clean_text() -> None:
@@ -88,6 +101,17 @@ async def test_the_setting_drops_unsupported_citations_with_their_markers() -> N
     text, citations = await check.cite(answer, await sources(embedder))
     assert text == "The Eiffel Tower is 330 metres tall [1]. It was built from sourdough."
     assert [c.number for c in citations] == [1]
+
+
+async def test_a_misquoted_figure_is_not_supported_by_the_passage_it_cites() -> None:
+    embedder = HashingEmbedder()
+    check = await grounding(embedder)
+    right, wrong = "The Eiffel Tower is 330 metres tall [1].", "The Eiffel Tower is 310 metres tall [1]."
+    assert lexical_support(right, TOWER) - lexical_support(wrong, TOWER) < 0.2  # the words alone barely differ
+    (quoted,) = (await check.cite(right, await sources(embedder)))[1]
+    (misquoted,) = (await check.cite(wrong, await sources(embedder)))[1]
+    assert quoted.supported is True
+    assert misquoted.supported is False and misquoted.support is not None and misquoted.support < 0.52
 
 
 async def test_an_answer_without_markers_is_checked_against_every_sentence() -> None:
