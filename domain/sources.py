@@ -80,7 +80,9 @@ class Grounding:
         if vectors is None:
             return answer, citations
         chunks = {source.number: source.scored.chunk for source in sources}
-        any_marker = any(sentence.numbers for sentence in sentences)
+        # Markers that name no source given are ignored, as when citations are listed: an answer
+        # whose every marker is such is checked as an answer without markers.
+        any_marker = any(number in chunks for sentence in sentences for number in sentence.numbers)
         verified = []
         for citation in citations:
             chunk = chunks[citation.number]

@@ -121,6 +121,14 @@ async def test_an_answer_without_markers_is_checked_against_every_sentence() -> 
     assert [(c.number, c.supported) for c in citations] == [(1, False), (2, True)]
 
 
+async def test_markers_that_name_no_source_given_are_checked_as_no_markers() -> None:
+    embedder = HashingEmbedder()
+    check = await grounding(embedder)
+    answer = "Sourdough bread rises with a starter culture [7]. The Eiffel Tower is 330 metres tall [9]."
+    _, citations = await check.cite(answer, await sources(embedder))
+    assert [(c.number, c.supported) for c in citations] == [(1, True), (2, True)]
+
+
 @pytest.mark.parametrize("transient", [True, False])
 async def test_a_failed_check_keeps_the_answer_and_leaves_it_unverified(transient: bool) -> None:
     embedder = HashingEmbedder()
