@@ -44,7 +44,7 @@ from botgpt.entrypoints.resources import retriever as build_retriever
 from botgpt.entrypoints.settings import Settings
 from botgpt.plugins.hookspecs import PluginContext
 from botgpt.plugins.manager import chunker_factories, pick, plugin_manager
-from botgpt.ports.ai import Embedder
+from botgpt.ports.ai import Embedder, Retriever
 
 
 def cache_dir() -> Path:
@@ -126,7 +126,7 @@ def reduced_corpus(
 FIRST_STAGE = 100
 
 
-async def ranked_documents(retriever: Any, query: str, documents: list[Document], k: int) -> list[str]:
+async def ranked_documents(retriever: Retriever, query: str, documents: list[Document], k: int) -> list[str]:
     """Documents in the order of their best chunk among the retriever's top ``k`` chunks."""
     return list(dict.fromkeys(hit.chunk.document_id for hit in await retriever.search(query, documents, k)))
 

@@ -1,4 +1,4 @@
-"""Built-in retrievers: ``dense`` (numpy cosine), ``bm25`` and ``hybrid`` (reciprocal-rank fusion).
+"""Built-in retrievers: ``dense`` (numpy cosine), ``bm25`` and ``hybrid`` (both, fused).
 
 The indexes live in ``botgpt.adapters``; the hybrid strategy is the domain's
 ``HybridRetriever``. This module only builds them from settings and registers them.
