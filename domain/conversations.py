@@ -26,10 +26,10 @@ from botgpt.domain.model import (
     ChatMessage,
     Completion,
     Conversation,
-    Document,
     Message,
     Mode,
     Role,
+    SearchScope,
     Turn,
 )
 from botgpt.domain.policy import ConversationPolicy, TitleStrategy
@@ -108,7 +108,8 @@ class ConversationService:
         documents = await self.grounding.documents_for_new(user_id, mode, document_ids)
         conversation = self.build.conversation(user_id, text, mode, documents)
         user_message = self.build.user_message(conversation.id, text, conversation.created_at)
-        return await self._prepare(conversation, (), user_message, documents, is_new=True)
+        scope = await self.grounding.scope_of(conversation)
+        return await self._prepare(conversation, (), user_message, scope, is_new=True)
 
     async def prepare_post(
         self, user_id: str | None, conversation_id: str, text: str, parent_id: str | None = None
@@ -121,9 +122,9 @@ class ConversationService:
         conversation = await owned_conversation(self.store, user_id, conversation_id)
         parent = await self._parent(conversation, parent_id)
         user_message = self.build.user_message(conversation.id, text, self.clock(), parent)
-        documents = await self.grounding.documents_of(conversation)
+        scope = await self.grounding.scope_of(conversation)
         history = await self.store.branch(conversation.id, parent) if parent else []
-        return await self._prepare(conversation, history, user_message, documents, is_new=False)
+        return await self._prepare(conversation, history, user_message, scope, is_new=False)
 
     async def prepare_regenerate(self, user_id: str | None, conversation_id: str) -> PreparedTurn:
         """Check everything and build the prompt that answers the active branch's last user
@@ -134,8 +135,8 @@ class ConversationService:
         index = last_user_index(path)
         if index is None:
             raise NothingToRegenerate("this conversation has no user message to answer again")
-        documents = await self.grounding.documents_of(conversation)
-        turn = await self._prepare(conversation, path[:index], path[index], documents, is_new=False)
+        scope = await self.grounding.scope_of(conversation)
+        turn = await self._prepare(conversation, path[:index], path[index], scope, is_new=False)
         # Asking again means wanting another answer: sample more freely than a first answer does.
         temperature = max(self.policy.temperature, self.policy.regenerate_temperature)
         return attrs.evolve(turn, regenerated=True, temperature=temperature)
@@ -157,7 +158,8 @@ class ConversationService:
             self.build.history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM
         ]
         user_message = self.build.user_message(conversation.id, messages[-1].content, now)
-        turn = await self._prepare(conversation, history, user_message, documents, is_new=False, system=system)
+        scope = await self.grounding.scope_of(conversation)
+        turn = await self._prepare(conversation, history, user_message, scope, is_new=False, system=system)
         return attrs.evolve(turn, stored=False)
 
     async def complete_turn(self, turn: PreparedTurn) -> Turn:
@@ -201,10 +203,10 @@ class ConversationService:
 
     async def _prepare(
         self, conversation: Conversation, path: Sequence[Message], user_message: Message,
-        documents: Sequence[Document], is_new: bool, system: str | None = None,
+        scope: SearchScope | None, is_new: bool, system: str | None = None,
     ) -> PreparedTurn:  # fmt: skip
         system, history = self.prompts.system_and_history(path, conversation.summary, system)
-        sources = await self.grounding.sources(user_message, documents, system) if documents else []
+        sources = await self.grounding.sources(user_message, scope, system) if scope else []
         final_text = grounded_text(user_message.content, sources) if sources else user_message.content
         prompt = self.prompts.build(system, history, user_message, final_text)
         return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new)

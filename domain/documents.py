@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 
 import attrs
@@ -18,9 +18,10 @@ from botgpt.domain.errors import (
 )
 from botgpt.domain.ids import checked_id, new_id
 from botgpt.domain.model import Document, DocumentStatus, Page
-from botgpt.ports.ai import Retriever, TextExtractor
+from botgpt.ports.ai import TextExtractor
 from botgpt.ports.blobs import BlobStorage
 from botgpt.ports.documents import DocumentStore
+from botgpt.ports.index import ChunkIndex
 
 SNIFF_BYTES = 8192
 MAX_FILENAME_CHARS = 255
@@ -85,7 +86,7 @@ class DocumentService:
     store: DocumentStore
     blobs: BlobStorage
     extractors: Mapping[str, TextExtractor]
-    retrievers: Sequence[Retriever]
+    index: ChunkIndex
     clock: Callable[[], datetime]
     max_upload_bytes: int = 50 << 20
     on_queued: Callable[[], None] = lambda: None
@@ -176,9 +177,8 @@ class DocumentService:
         document = await self.get(user_id, document_id)
         if not await self.store.delete_document(document.id):
             raise DocumentNotFound()
+        await self.index.remove([document.id])
         await self.blobs.delete(document.id)
-        for retriever in self.retrievers:
-            retriever.forget(document.id)
 
 
 CONTENT_TYPES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from botgpt.domain.model import Document, ScoredChunk
+from botgpt.domain.model import ScoredChunk, SearchScope
 from botgpt.ports.ai import Retriever
 
 RRF_K = 60
@@ -104,13 +104,9 @@ class HybridRetriever:
         self._depth, self._rrf_k = depth, rrf_k
         self._weights, self._fusion = weights, fusion
 
-    async def search(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
+    async def search(self, query: str, scope: SearchScope, k: int) -> list[ScoredChunk]:
         depth = max(k, self._depth)
-        rankings = {part.name: await part.search(query, documents, depth) for part in self._parts}
+        rankings = {part.name: await part.search(query, scope, depth) for part in self._parts}
         if self._fusion == "convex":
             return convex_fusion(rankings, k, self._weights, depth)
         return reciprocal_rank_fusion(rankings, k, self._rrf_k, self._weights)
-
-    def forget(self, document_id: str) -> None:
-        for part in self._parts:
-            part.forget(document_id)

@@ -25,6 +25,7 @@ from botgpt.domain.model import Chunk, ChunkSpan, Document, DocumentStatus, Inge
 from botgpt.ports.ai import Chunker, Embedder, TextExtractor
 from botgpt.ports.blobs import BlobStorage
 from botgpt.ports.documents import DocumentStore
+from botgpt.ports.index import ChunkIndex
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class IngestionWorker:
     """Processes queued ingestion jobs, one at a time."""
 
     store: DocumentStore
+    index: ChunkIndex
     blobs: BlobStorage
     extractors: Mapping[str, TextExtractor]
     chunker: Chunker
@@ -61,6 +63,20 @@ class IngestionWorker:
     name: str = "worker"
     policy: IngestionPolicy = attrs.Factory(IngestionPolicy)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def remove_orphans(self) -> int:
+        """Drop index entries of documents that are gone or failed (a crash between the store
+        and the index can leave some); returns how many documents were cleaned. Documents still
+        in ingestion keep theirs: their job publishes them again."""
+        orphans = [
+            document_id
+            for document_id in sorted(await self.index.indexed_documents())
+            if _is_orphaned(await self.store.get_document(None, document_id))
+        ]
+        await self.index.remove(orphans)
+        if orphans:
+            log.warning("removed index entries of %d documents that are gone or failed", len(orphans))
+        return len(orphans)
 
     async def run_once(self) -> bool:
         """Claim and process one job; False if there was none."""
@@ -110,9 +126,17 @@ class IngestionWorker:
         spans = _numbered_spans(extractor, path, self.chunker, skip=done)
         while batch := await asyncio.to_thread(_take, spans, self.policy.batch_size):
             document = await self._embed_batch(job, document, batch)
+        await self._publish(document)
         await self._save(document, DocumentStatus.READY, total, total)
         await self.store.finish_job(job)
         log.info("document %s is ready: %d chunks", document.id, total)
+
+    async def _publish(self, document: Document) -> None:
+        # The index mirrors ready documents: it gets the whole document at once, so a search
+        # never sees part of one. A document deleted meanwhile loses its entries again.
+        await self.index.publish(document, await self.store.chunks_of(document.id))
+        if await self.store.get_document(None, document.id) is None:
+            await self.index.remove([document.id])
 
     async def _embed_batch(self, job: IngestionJob, document: Document, batch: list[tuple[int, ChunkSpan]]) -> Document:
         vectors = await self._embed_with_retries([span.text for _, span in batch])
@@ -163,9 +187,14 @@ class IngestionWorker:
     async def _fail(self, job: IngestionJob, document: Document, reason: str) -> None:
         log.warning("document %s failed: %s", document.id, reason)
         failed = attrs.evolve(document, status=DocumentStatus.FAILED, error=reason, updated_at=self.clock())
+        await self.index.remove([document.id])
         await self.store.clear_chunks(document.id)
         await self.store.update_document(attrs.evolve(failed, chunks_embedded=0))
         await self.store.finish_job(job)
+
+
+def _is_orphaned(document: Document | None) -> bool:
+    return document is None or document.status is DocumentStatus.FAILED
 
 
 def _count_spans(extractor: TextExtractor, path: str, chunker: Chunker) -> int:

@@ -18,6 +18,7 @@ from botgpt.domain.clock import utc_now
 from botgpt.domain.model import Document, DocumentStatus
 from botgpt.ports.ai import Embedder
 from botgpt.ports.documents import DocumentStore
+from botgpt.ports.index import ChunkIndex
 
 PAGE = 100
 SETTLED = (DocumentStatus.READY, DocumentStatus.FAILED)
@@ -44,6 +45,7 @@ class Reindexer:
     """Queues a user's documents whose vectors another embedder made, and reports progress."""
 
     store: DocumentStore
+    index: ChunkIndex
     embedder: Embedder
     clock: Callable[[], datetime] = utc_now
 
@@ -73,6 +75,7 @@ class Reindexer:
 
     async def _requeued(self, document: Document) -> Document:
         # Old vectors go first: the worker resumes after the chunks it finds stored.
+        await self.index.remove([document.id])
         await self.store.clear_chunks(document.id)
         pending = attrs.evolve(
             document, status=DocumentStatus.PENDING, chunks_embedded=0, error=None, updated_at=self.clock()

@@ -1,4 +1,4 @@
-"""Retrieval orchestration: check the documents, then ask the configured retriever."""
+"""Retrieval orchestration: resolve what a search may see, then ask the configured retriever."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import attrs
 
 from botgpt.domain.errors import DocumentNotFound, DocumentNotReady, EmbedderMismatch, InvalidRequest
 from botgpt.domain.ids import checked_id
-from botgpt.domain.model import Document, DocumentStatus, ScoredChunk, Vector
+from botgpt.domain.model import Document, DocumentStatus, ScoredChunk, SearchScope, Vector
 from botgpt.ports.ai import Embedder, Reranker, Retriever
 from botgpt.ports.documents import DocumentStore
 
@@ -28,9 +28,18 @@ async def embed_queries(embedder: Embedder, texts: Sequence[str]) -> list[Vector
     return list(await embed(texts))
 
 
+@attrs.frozen
+class SearchResult:
+    """Ranked chunks and the documents they come from, by id."""
+
+    hits: list[ScoredChunk]
+    documents: dict[str, Document]
+
+
 @attrs.define
 class RetrievalService:
-    """Searches a user's ready documents with the configured retriever."""
+    """Searches a user's ready documents, all of them or a chosen few, with the configured
+    retriever; the index engine behind the retriever does the ranking."""
 
     store: DocumentStore
     retriever: Retriever
@@ -39,30 +48,50 @@ class RetrievalService:
     rerank_depth: int = 20
 
     async def search(
-        self, user_id: str | None, query: str, document_ids: Sequence[str], k: int = 5
+        self, user_id: str | None, query: str, document_ids: Sequence[str] = (), k: int = 5
     ) -> list[ScoredChunk]:
-        """The best ``k`` chunks of the documents for ``query``."""
-        return (await self.search_with_documents(user_id, query, document_ids, k))[0]
+        """The best ``k`` chunks of the documents (all the user's ready ones when none are named)."""
+        return (await self.search_with_documents(user_id, query, document_ids, k)).hits
 
     async def search_with_documents(
-        self, user_id: str | None, query: str, document_ids: Sequence[str], k: int = 5
-    ) -> tuple[list[ScoredChunk], list[Document]]:
-        """``search``, also returning the checked documents (for their file names)."""
+        self, user_id: str | None, query: str, document_ids: Sequence[str] = (), k: int = 5
+    ) -> SearchResult:
+        """``search``, also returning the hits' documents (for their file names)."""
         if not query.strip() or len(query) > MAX_QUERY_CHARS:
             raise InvalidRequest(f"query must be 1 to {MAX_QUERY_CHARS} characters")
         if not 1 <= k <= MAX_K:
             raise InvalidRequest(f"k must be between 1 and {MAX_K}")
-        documents = await self.ready_documents(user_id, document_ids)
-        return await self.search_documents(query, documents, k), documents
+        return await self.search_scope(query, await self.scope(user_id, document_ids), k)
 
-    async def search_documents(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
-        """Search documents already checked by ``ready_documents``. With a reranker, the
-        retriever's top ``rerank_depth`` are reordered by it before the best ``k`` are kept."""
+    async def scope(self, user_id: str | None, document_ids: Sequence[str] = ()) -> SearchScope:
+        """What a search may see: the named documents (each must be the user's and ready), or
+        every ready document of the user when none are named."""
+        if not document_ids:
+            if user_id is None:
+                raise InvalidRequest("user_id is required to search all of a user's documents")
+            return SearchScope(user_id, self.embedder.name)
+        documents = await self.ready_documents(user_id, document_ids)
+        return self.scope_of_documents(documents)
+
+    def scope_of_documents(self, documents: Sequence[Document]) -> SearchScope:
+        """The scope of documents already checked by ``ready_documents``."""
         self._check_embedder(documents)
+        owners = {document.user_id for document in documents}
+        if len(owners) != 1:
+            raise InvalidRequest("the documents of one search must belong to one user")
+        return SearchScope(owners.pop(), self.embedder.name, frozenset(d.id for d in documents))
+
+    async def search_scope(self, query: str, scope: SearchScope, k: int) -> SearchResult:
+        """Search a resolved scope. With a reranker, the retriever's top ``rerank_depth`` are
+        reordered by it before the best ``k`` are kept. Hits of documents deleted meanwhile
+        (the index may lag the store by a moment) are dropped."""
         if self.reranker is None:
-            return await self.retriever.search(query, documents, k)
-        candidates = await self.retriever.search(query, documents, max(k, self.rerank_depth))
-        return (await self.reranker.rerank(query, candidates))[:k]
+            ranked = await self.retriever.search(query, scope, k)
+        else:
+            candidates = await self.retriever.search(query, scope, max(k, self.rerank_depth))
+            ranked = (await self.reranker.rerank(query, candidates))[:k]
+        documents = await self._ready_by_id(scope.user_id, {hit.chunk.document_id for hit in ranked})
+        return SearchResult([hit for hit in ranked if hit.chunk.document_id in documents], documents)
 
     async def ready_documents(self, user_id: str | None, document_ids: Sequence[str]) -> list[Document]:
         """The documents, each owned by the user and ready; 404 or 409 otherwise."""
@@ -85,6 +114,14 @@ class RetrievalService:
     async def existing_document_ids(self, user_id: str, document_ids: Sequence[str]) -> list[str]:
         """Those of ``document_ids`` that the user still owns (in any state), in order."""
         return await owned_document_ids(self.store, user_id, document_ids)
+
+    async def _ready_by_id(self, user_id: str, document_ids: set[str]) -> dict[str, Document]:
+        found = {}
+        for document_id in sorted(document_ids):
+            document = await self.store.get_document(user_id, document_id)
+            if document is not None and document.status is DocumentStatus.READY:
+                found[document_id] = document
+        return found
 
     def _check_embedder(self, documents: Sequence[Document]) -> None:
         foreign = sorted({d.embedder for d in documents if d.embedder != self.embedder.name}, key=str)

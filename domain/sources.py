@@ -10,7 +10,7 @@ import attrs
 
 from botgpt.domain.errors import BotgptError, DocumentsUnavailable, InvalidRequest, UnsupportedMode
 from botgpt.domain.grounding import Source, citations_for, select_sources
-from botgpt.domain.model import Citation, Conversation, Document, Message, Mode, Vector
+from botgpt.domain.model import Citation, Conversation, Document, Message, Mode, SearchScope, Vector
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService, embed_queries
@@ -41,33 +41,38 @@ class Grounding:
     weights: SupportWeights = SupportWeights()
 
     async def documents_for_new(self, user_id: str, mode: Mode, document_ids: Sequence[str]) -> list[Document]:
-        """The ready documents a new conversation of ``mode`` is grounded in (none for open chat)."""
+        """The documents a new conversation of ``mode`` names (none for open chat; none for a
+        RAG conversation over all of the user's documents). Each must be ready."""
         if mode is Mode.OPEN_CHAT:
             if document_ids:
                 raise InvalidRequest("document_ids apply only to rag_mode conversations")
             return []
         if self.retrieval is None:
             raise UnsupportedMode("rag_mode is not available: no retrieval is configured")
-        return await self.retrieval.ready_documents(user_id, document_ids)
+        return await self.retrieval.ready_documents(user_id, document_ids) if document_ids else []
 
-    async def documents_of(self, conversation: Conversation) -> list[Document]:
-        """A RAG conversation's documents that still exist; deleted ones are skipped."""
+    async def scope_of(self, conversation: Conversation) -> SearchScope | None:
+        """What a conversation's turns search: None for open chat; the documents it names that
+        still exist (deleted ones are skipped); or, naming none, all of the user's documents."""
         if conversation.mode is Mode.OPEN_CHAT or self.retrieval is None:
-            return []
+            return None
+        if not conversation.document_ids:
+            return await self.retrieval.scope(conversation.user_id)
         remaining = await self.retrieval.existing_document_ids(conversation.user_id, conversation.document_ids)
         if not remaining:
             raise DocumentsUnavailable("every document of this conversation has been deleted")
-        return await self.retrieval.ready_documents(conversation.user_id, remaining)
+        return await self.retrieval.scope(conversation.user_id, remaining)
 
-    async def sources(self, user_message: Message, documents: Sequence[Document], system: str) -> list[Source]:
+    async def sources(self, user_message: Message, scope: SearchScope, system: str) -> list[Source]:
         """The best passages for the question that fit beside the system prompt and the question."""
         assert self.retrieval is not None
-        retrieved = await self.retrieval.search_documents(user_message.content, documents, self.policy.rag_top_k)
+        found = await self.retrieval.search_scope(user_message.content, scope, self.policy.rag_top_k)
         room = self.prompts.budget().history_room(
             self.tokens.count(system), user_message.tokens + GROUNDING_OVERHEAD_TOKENS
         )
         budget = min(self.policy.rag_context_tokens, room)
-        return select_sources(retrieved, {d.id: d.filename for d in documents}, budget, self.tokens)
+        filenames = {document_id: document.filename for document_id, document in found.documents.items()}
+        return select_sources(found.hits, filenames, budget, self.tokens)
 
     async def cite(self, answer: str, sources: Sequence[Source]) -> tuple[str, tuple[Citation, ...]]:
         """The answer's citations, each with its support by the sentences that cite it; with

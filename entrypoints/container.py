@@ -53,8 +53,9 @@ class Container(containers.DeclarativeContainer):
     embedder = providers.Resource(resources.embedder, plugins=plugins, config=config)
     chunker = providers.Singleton(resources.chunker, plugins=plugins, config=config)
     extractors = providers.Singleton(extractors_by_extension, plugins)
+    index = providers.Resource(resources.chunk_index, settings)
     retriever = providers.Singleton(
-        resources.retriever, plugins=plugins, config=config, store=document_store, embedder=embedder
+        resources.retriever, plugins=plugins, config=config, store=document_store, index=index, embedder=embedder
     )
 
     policy = settings.provided.policy.call()
@@ -112,15 +113,16 @@ class Container(containers.DeclarativeContainer):
         store=document_store,
         blobs=blobs,
         extractors=extractors,
-        retrievers=providers.List(retriever),
+        index=index,
         clock=clock,
         max_upload_bytes=providers.Callable(lambda s: s.max_upload_mb << 20, settings),
         on_queued=ingest_wake.provided.set,
     )
-    reindexer = providers.Singleton(Reindexer, store=document_store, embedder=embedder, clock=clock)
+    reindexer = providers.Singleton(Reindexer, store=document_store, index=index, embedder=embedder, clock=clock)
     ingestion_worker = providers.Factory(
         IngestionWorker,
         store=document_store,
+        index=index,
         blobs=blobs,
         extractors=extractors,
         chunker=chunker,

@@ -30,6 +30,7 @@ from botgpt.plugins.manager import (
 from botgpt.ports.ai import Chunker, Embedder, Reranker, Retriever
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
+from botgpt.ports.index import ChunkIndex
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -135,8 +136,30 @@ def chunker(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> Chunker
     return built
 
 
+async def chunk_index(settings: Settings) -> AsyncIterator[ChunkIndex]:
+    """The configured chunk index, opened at start and closed at stop."""
+    if settings.index_engine == "memory":
+        from botgpt.adapters.memory_index import MemoryChunkIndex
+
+        yield MemoryChunkIndex(k1=settings.bm25_k1, b=settings.bm25_b)
+        return
+    from botgpt.adapters.lance_index import LanceChunkIndex, LanceTuning
+
+    tuning = LanceTuning(
+        flat_limit=settings.index_flat_limit,
+        ann_min_rows=settings.index_ann_min_rows,
+        cache_bytes=settings.index_cache_mb << 20,
+    )
+    async for index in _managed(LanceChunkIndex(settings.index_dir, tuning)):
+        yield index
+
+
 def retriever(
-    plugins: pluggy.PluginManager, config: Mapping[str, Any], store: DocumentStore, embedder: Embedder
+    plugins: pluggy.PluginManager,
+    config: Mapping[str, Any],
+    store: DocumentStore,
+    index: ChunkIndex,
+    embedder: Embedder,
 ) -> Retriever:
     """The configured retriever; composite retrievers may build other registered ones."""
     factories = retriever_factories(plugins)
@@ -145,7 +168,7 @@ def retriever(
         built: Retriever = _chosen(factories, name, "retriever")(context)
         return built
 
-    context = PluginContext(config, store=store, embedder=embedder, retrievers=build)
+    context = PluginContext(config, store=store, embedder=embedder, retrievers=build, index=index)
     return build(config["retriever"])
 
 
@@ -163,6 +186,8 @@ async def ingestion_workers(
     stop = asyncio.Event()
     prefix = f"{os.uname().nodename}:{os.getpid()}"
     workers: list[IngestionWorker] = [await resolved(make_worker(name=f"{prefix}:{n}")) for n in range(count)]
+    if workers:
+        await workers[0].remove_orphans()
     tasks = [asyncio.create_task(worker.run(stop, wake)) for worker in workers]
     try:
         yield tasks

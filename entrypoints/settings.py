@@ -109,6 +109,17 @@ class Settings:
     chunk_max_chars: int = _setting(500, "Size of `sentence` chunks, in characters.")
     chunk_tokens: int = _setting(200, "Size of `tokens` chunks, in tokens.")
     chunk_overlap_tokens: int = _setting(40, "Overlap of consecutive `tokens` chunks, in tokens.")
+    index: str = _setting(
+        "auto",
+        "Chunk index engine: `lance` (LanceDB files under the data directory), `memory` (in process);"
+        " `auto` is `memory` for `store = memory` and `lance` otherwise.",
+        ("auto", "lance", "memory"),
+    )
+    index_cache_mb: int = _setting(256, "Most memory the `lance` index's caches hold per process, in MiB.")
+    index_flat_limit: int = _setting(
+        200_000, "Searches over at most this many chunks are exact; larger ones use the vector index."
+    )
+    index_ann_min_rows: int = _setting(256_000, "Chunks a `lance` table holds before its vector index is built.")
     retriever: str = _setting("hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's).")
     reranker: str = _setting("", "Reranker of the retrieved chunks, by plugin name (`cross_encoder`); empty: none.")
     rerank_depth: int = _setting(20, "How many retrieved chunks the reranker reorders.")
@@ -142,6 +153,17 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def index_engine(self) -> str:
+        """The chunk index in force, ``auto`` resolved."""
+        if self.index != "auto":
+            return self.index
+        return "memory" if self.store == "memory" else "lance"
 
     def ingestion_policy(self) -> IngestionPolicy:
         """The domain's view of the ingestion settings."""

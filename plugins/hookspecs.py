@@ -19,6 +19,7 @@ import pluggy
 from botgpt.ports.ai import Chunker, Embedder, Reranker, Retriever, TextExtractor
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
+from botgpt.ports.index import ChunkIndex
 
 PROJECT = "botgpt"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -37,18 +38,24 @@ class PluginContext:
     """What every factory receives.
 
     ``config`` is the flat configuration. The services exist only once the host has built
-    them, so only retriever factories may ask for ``store``, ``embedder`` and ``retriever``
-    (chat models, embedders and chunkers are built first, from configuration alone).
+    them, so only retriever factories may ask for ``index``, ``store``, ``embedder`` and
+    ``retriever`` (chat models, embedders and chunkers are built first, from configuration alone).
     """
 
     config: Config
     _store: DocumentStore | None = None
     _embedder: Embedder | None = None
     _retrievers: Callable[[str], Retriever] | None = None
+    _index: ChunkIndex | None = None
+
+    @property
+    def index(self) -> ChunkIndex:
+        """The chunk index: the vectors and lexical index of every ready document."""
+        return _given(self._index, "the chunk index")
 
     @property
     def store(self) -> DocumentStore:
-        """The document store, whose chunks and vectors a retriever searches."""
+        """The document store: documents, and their chunks as stored at ingestion."""
         return _given(self._store, "the document store")
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from botgpt.domain.model import ChunkSpan, Document, ScoredChunk, Vector
+from botgpt.domain.model import ChunkSpan, ScoredChunk, SearchScope, Vector
 
 
 class TextExtractor(Protocol):
@@ -90,17 +90,13 @@ class Reranker(Protocol):
 
 
 class Retriever(Protocol):
-    """Ranks the chunks of some documents for a query."""
+    """Ranks the chunks in a scope for a query, usually through the ``ChunkIndex``."""
 
     @property
     def name(self) -> str:
         """The retriever's registered name."""
         ...
 
-    async def search(self, query: str, documents: Sequence[Document], k: int) -> list[ScoredChunk]:
-        """The best ``k`` chunks of ``documents`` for ``query``, best first."""
-        ...
-
-    def forget(self, document_id: str) -> None:
-        """Drop anything cached for a document (it was deleted or re-ingested)."""
+    async def search(self, query: str, scope: SearchScope, k: int) -> list[ScoredChunk]:
+        """The best ``k`` chunks in ``scope`` for ``query``, best first."""
         ...

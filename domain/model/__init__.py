@@ -32,6 +32,7 @@ from botgpt.domain.model.documents import (
     DocumentStatus,
     IngestionJob,
     ScoredChunk,
+    SearchScope,
     Vector,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "Page",
     "Role",
     "ScoredChunk",
+    "SearchScope",
     "Siblings",
     "Summary",
     "Turn",

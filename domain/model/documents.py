@@ -81,6 +81,20 @@ class ScoredChunk:
 
 
 @attrs.frozen
+class SearchScope:
+    """Which chunks a search may rank: a user's ready documents embedded by one embedder,
+    narrowed to ``document_ids`` when given (``None`` means all of them)."""
+
+    user_id: str
+    embedder: str
+    document_ids: frozenset[str] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.document_ids is not None and not self.document_ids
+
+
+@attrs.frozen
 class IngestionJob:
     """A claimed unit of ingestion work: one document, leased to one worker until a time."""
 

@@ -108,6 +108,6 @@ async def delete_document(
 @inject
 async def search_documents(data: SearchIn, user_id: str | None, retrieval: RetrievalService = RETRIEVAL) -> SearchOut:
     """Rank the chunks of the user's documents for a query; `explain` adds each retriever's rank."""
-    hits, documents = await retrieval.search_with_documents(user_id, data.query, data.document_ids, data.k)
-    filenames = {d.id: d.filename for d in documents}
-    return search_out(data.query, retrieval.retriever.name, hits, filenames, data.explain)
+    found = await retrieval.search_with_documents(user_id, data.query, data.document_ids or (), data.k)
+    filenames = {document_id: document.filename for document_id, document in found.documents.items()}
+    return search_out(data.query, retrieval.retriever.name, found.hits, filenames, data.explain)

@@ -64,8 +64,10 @@ class DocumentDeletedOut:
 
 @attrs.define
 class SearchIn:
+    """`document_ids` narrows the search; without it every ready document of the user is searched."""
+
     query: str
-    document_ids: list[str]
+    document_ids: list[str] | None = None
     k: int = 5
     explain: bool = False
     user_id: str | None = None

@@ -130,7 +130,6 @@ async def test_other_users_get_404_on_every_method(client: Client) -> None:
             400,
             "invalid_id",
         ),
-        ({"user_id": "alice", "message": "hi", "mode": "rag_mode"}, 422, "invalid_request"),
         ({"user_id": "alice", "message": "hi", "document_ids": ["0" * 32]}, 422, "invalid_request"),
         ({"user_id": "", "message": "hi"}, 422, "invalid_request"),
         ({"message": "hi"}, 422, "invalid_request"),

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from botgpt.adapters.bm25_retriever import Bm25Retriever
-from botgpt.adapters.chunk_cache import ChunkCache
-from botgpt.adapters.dense_retriever import DenseRetriever
 from botgpt.adapters.file_blobs import FileBlobStorage
+from botgpt.adapters.index_retrievers import Bm25Retriever, DenseRetriever
 from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.adapters.memory_index import MemoryChunkIndex
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.fusion import HybridRetriever
 from botgpt.domain.ingestion import IngestionPolicy, IngestionWorker
@@ -42,23 +41,27 @@ def clock() -> SteppingClock:
 
 
 @pytest.fixture
-def retriever(documents_store: MemoryDocumentStore, embedder: HashingEmbedder) -> HybridRetriever:
-    cache = ChunkCache(documents_store)
-    return HybridRetriever((DenseRetriever(cache, embedder), Bm25Retriever(cache)))
+def chunk_index() -> MemoryChunkIndex:
+    return MemoryChunkIndex()
+
+
+@pytest.fixture
+def retriever(chunk_index: MemoryChunkIndex, embedder: HashingEmbedder) -> HybridRetriever:
+    return HybridRetriever((DenseRetriever(chunk_index, embedder), Bm25Retriever(chunk_index)))
 
 
 @pytest.fixture
 def document_service(
     documents_store: MemoryDocumentStore,
     blobs: FileBlobStorage,
-    retriever: HybridRetriever,
+    chunk_index: MemoryChunkIndex,
     clock: SteppingClock,
 ) -> DocumentService:
     return DocumentService(
         store=documents_store,
         blobs=blobs,
         extractors=extractors_by_extension(plugin_manager()),
-        retrievers=[retriever],
+        index=chunk_index,
         clock=clock,
         max_upload_bytes=1 << 20,
     )
@@ -67,6 +70,7 @@ def document_service(
 @pytest.fixture
 def worker(
     documents_store: MemoryDocumentStore,
+    chunk_index: MemoryChunkIndex,
     blobs: FileBlobStorage,
     embedder: HashingEmbedder,
     clock: SteppingClock,
@@ -76,6 +80,7 @@ def worker(
 
     return IngestionWorker(
         store=documents_store,
+        index=chunk_index,
         blobs=blobs,
         extractors=extractors_by_extension(plugin_manager()),
         chunker=SentenceChunker(max_chars=80),

@@ -110,8 +110,36 @@ async def test_rag_needs_ready_owned_documents(
     assert raised.value.status == "pending"
     with pytest.raises(DocumentNotFound):
         await rag_service.start("bob", "q?", Mode.RAG, [pending])
+
+
+async def test_a_rag_conversation_naming_no_documents_searches_all_ready_ones(
+    rag_service: ConversationService,
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    chat: ScriptedChatModel,
+) -> None:
+    light = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    await document_service.upload("alice", "bread.txt", stream(BREAD))  # still pending: not searched
+    turn = await rag_service.start("alice", "What made the light visible?", Mode.RAG, [])
+    assert turn.conversation.document_ids == ()
+    assert {c.document_id for c in turn.assistant_message.citations} == {light}
+    assert "Sourdough" not in chat.prompts[-1][-1].content
+    assert await worker.run_once()  # the bread document becomes ready: the conversation sees it
+    await rag_service.post("alice", turn.conversation.id, "What does sourdough use instead of yeast?")
+    assert "Sourdough uses a starter" in chat.prompts[-1][-1].content
+
+
+async def test_search_without_documents_covers_only_the_callers_ready_documents(
+    document_service: DocumentService, worker: IngestionWorker, retrieval: RetrievalService
+) -> None:
+    light = await ready_document(document_service, worker, LIGHTHOUSES, "lighthouses.txt")
+    bobs = (await document_service.upload("bob", "bread.txt", stream(BREAD))).document.id
+    assert await worker.run_once()
+    hits = await retrieval.search("alice", "sourdough starter yeast lens", k=10)
+    assert hits and {hit.chunk.document_id for hit in hits} == {light}
+    assert {hit.chunk.document_id for hit in await retrieval.search("bob", "lens yeast", k=10)} == {bobs}
     with pytest.raises(InvalidRequest):
-        await rag_service.start("alice", "q?", Mode.RAG, [])
+        await retrieval.search(None, "lens")
 
 
 async def test_deleted_documents_are_skipped_then_the_conversation_is_unavailable(

@@ -9,6 +9,7 @@ from pathlib import Path
 from dependency_injector import providers
 
 from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.adapters.memory_index import MemoryChunkIndex
 from botgpt.domain.model import Document, DocumentStatus
 from botgpt.domain.reindex import Reindexer
 from botgpt.entrypoints.cli_reindex import run_reindex
@@ -68,8 +69,10 @@ async def test_reindex_moves_only_the_users_documents_to_the_new_embedder(tmp_pa
         other = await store.get_document("bob", theirs[0])
         assert other is not None and other.embedder == "old"  # another user's documents are not touched
         retrieval = await provided(container.retrieval)
-        hits, _ = await retrieval.search_with_documents("alice", "ships at night", mine, 3)
+        hits = await retrieval.search("alice", "ships at night", mine, 3)
         assert hits and hits[0].chunk.document_id == mine[0]
+        everything = await retrieval.search("alice", "ships at night", k=10)  # the index holds the new vectors only
+        assert {hit.chunk.document_id for hit in everything} <= set(mine) and everything[0].chunk.document_id == mine[0]
     finally:
         await stop_resources(container)
 
@@ -90,7 +93,7 @@ async def test_an_interrupted_reindex_resumes_without_losing_or_repeating_work()
         job = await store.claim_job("setup", SteppingClock()(), SteppingClock()())
         assert job is not None
         await store.finish_job(job)
-    reindexer = Reindexer(store, HashingEmbedder(name="new"), SteppingClock())
+    reindexer = Reindexer(store, MemoryChunkIndex(), HashingEmbedder(name="new"), SteppingClock())
 
     first = await reindexer.queue("alice")
     assert sorted(d.id for d in first) == ["d0", "d1"]

@@ -1,0 +1,284 @@
+"""The ``lance`` chunk index: LanceDB tables on local disk, the embedded default.
+
+Vectors, chunk text and the analysed terms live in Lance's columnar files under the data
+directory, not in a worker's RAM; Lance's caches are bounded by ``cache_bytes``. Dense search
+is exact (a flat scan under the scope's filter) until the scope holds more than
+``flat_limit`` chunks, then approximate through an IVF-HNSW index that ``optimize`` builds
+once a table is large enough. Lexical search is Lance's BM25 inverted index over terms the
+shared ``Analyzer`` produced, so stemming and stop words match every other built-in index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from botgpt.adapters.text_analysis import Analyzer
+from botgpt.domain.model import Chunk, Document, ScoredChunk, SearchScope, Vector
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RESULT_COLUMNS = ["chunk_id", "document_id", "ordinal", "start", "end", "text"]
+
+
+@attrs.frozen
+class LanceTuning:
+    """When the index switches strategy, and how hard approximate search looks."""
+
+    flat_limit: int = 200_000
+    ann_min_rows: int = 256_000
+    optimize_every: int = 64
+    nprobes: int = 32
+    refine_factor: int = 4
+    cache_bytes: int = 256 << 20
+
+
+def quoted(value: str) -> str:
+    """A SQL string literal (Lance filters are DataFusion SQL)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def scope_filter(scope: SearchScope) -> str:
+    """The filter that confines a search to the scope."""
+    clauses = [f"user_id = {quoted(scope.user_id)}", f"embedder = {quoted(scope.embedder)}"]
+    if scope.document_ids is not None:
+        clauses.append(f"document_id IN ({', '.join(map(quoted, sorted(scope.document_ids)))})")
+    return " AND ".join(clauses)
+
+
+def _chunk(row: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=row["chunk_id"],
+        document_id=row["document_id"],
+        ordinal=row["ordinal"],
+        start=row["start"],
+        end=row["end"],
+        text=row["text"],
+    )
+
+
+class LanceChunkIndex:
+    """Chunks of ready documents in LanceDB, one table per vector dimension."""
+
+    name = "lance"
+
+    def __init__(self, path: Path, tuning: LanceTuning | None = None) -> None:
+        self._path = path
+        self._tuning = tuning or LanceTuning()
+        self._analyzer = Analyzer()
+        self._db: Any = None
+        self._tables: dict[int, Any] = {}
+        self._since_optimize = 0
+        # Lance calls block: they run on these threads, never on the event loop.
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="botgpt-lance")
+
+    async def load(self) -> None:
+        """Open (creating) the database directory."""
+        await self._run(self._open)
+
+    async def close(self) -> None:
+        """Let running calls finish and release the threads."""
+        self._threads.shutdown(wait=True)
+
+    async def publish(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        if chunks:
+            await self._run(lambda: self._publish(document, chunks))
+        else:
+            await self.remove([document.id])
+
+    async def remove(self, document_ids: Sequence[str]) -> None:
+        if document_ids:
+            await self._run(lambda: self._remove(document_ids))
+
+    async def indexed_documents(self) -> set[str]:
+        return await self._run(self._document_ids)
+
+    async def dense(self, scope: SearchScope, vector: Vector, k: int) -> list[ScoredChunk]:
+        table = await self._run(lambda: self._table_of(len(vector)))
+        if table is None or scope.is_empty:
+            return []
+        rows = await self._run(lambda: self._dense(table, scope, vector, k))
+        return [
+            ScoredChunk(_chunk(row), 1.0 - float(row["_distance"]), (("dense", r),)) for r, row in enumerate(rows, 1)
+        ]
+
+    async def lexical(self, scope: SearchScope, query: str, k: int) -> list[ScoredChunk]:
+        terms = " ".join(dict.fromkeys(self._analyzer.terms(query)))
+        if not terms or scope.is_empty:
+            return []
+        rows = await self._run(lambda: self._lexical(scope, terms, k))
+        return [ScoredChunk(_chunk(row), float(row["_score"]), (("bm25", r),)) for r, row in enumerate(rows, 1)]
+
+    async def optimize(self) -> None:
+        """Compact small files, fold new rows into the indexes, build the vector index once a
+        table is large enough, and drop superseded versions."""
+        await self._run(self._optimize_all)
+
+    # What follows runs on the Lance threads.
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, work)
+
+    def _open(self) -> None:
+        import lancedb
+
+        self._path.mkdir(parents=True, exist_ok=True)
+        cache = self._tuning.cache_bytes
+        session = lancedb.Session(index_cache_size_bytes=cache, metadata_cache_size_bytes=cache // 4)
+        # Strong consistency: another process's publish or delete is seen by the next query.
+        self._db = lancedb.connect(self._path, read_consistency_interval=timedelta(0), session=session)
+        for name in self._table_names():
+            self._tables[int(name.removeprefix("chunks_"))] = self._db.open_table(name)
+
+    def _table_names(self) -> list[str]:
+        names: list[str] = []
+        page = self._db.list_tables()
+        while True:
+            names.extend(name for name in page.tables if name.startswith("chunks_"))
+            if not page.page_token:
+                return names
+            page = self._db.list_tables(page_token=page.page_token)
+
+    def _table_of(self, dimension: int) -> Any:
+        name = f"chunks_{dimension}"
+        if dimension not in self._tables and name in self._table_names():
+            self._tables[dimension] = self._db.open_table(name)
+        return self._tables.get(dimension)
+
+    def _publish(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        dimension = len(chunks[0].vector)
+        rows = self._rows(document, chunks)
+        self._remove([document.id])
+        table = self._table_of(dimension)
+        if table is None:
+            table = self._create(dimension, rows)
+        else:
+            table.add(rows)
+        self._since_optimize += 1
+        if self._since_optimize >= self._tuning.optimize_every:
+            self._optimize(table)
+
+    def _rows(self, document: Document, chunks: Sequence[Chunk]) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        dimension = len(chunks[0].vector)
+        values = pa.array(np.frombuffer(b"".join(chunk.vector.tobytes() for chunk in chunks), dtype=np.float32))
+        return pa.table(
+            {
+                "chunk_id": [chunk.id for chunk in chunks],
+                "document_id": [document.id] * len(chunks),
+                "user_id": [document.user_id] * len(chunks),
+                "embedder": [document.embedder or ""] * len(chunks),
+                "ordinal": pa.array([chunk.ordinal for chunk in chunks], pa.int32()),
+                "start": pa.array([chunk.start for chunk in chunks], pa.int32()),
+                "end": pa.array([chunk.end for chunk in chunks], pa.int32()),
+                "text": [chunk.text for chunk in chunks],
+                "terms": [" ".join(self._analyzer.terms(chunk.text)) for chunk in chunks],
+                "vector": pa.FixedSizeListArray.from_arrays(values, dimension),
+            }
+        )
+
+    def _create(self, dimension: int, rows: Any) -> Any:
+        from lancedb.index import FTS, BTree
+
+        with self._exclusive():
+            if self._table_of(dimension) is None:
+                table = self._db.create_table(f"chunks_{dimension}", data=rows)
+                table.create_index("document_id", config=BTree())
+                table.create_index("user_id", config=BTree())
+                # The terms are analysed already: the index only splits them.
+                plain = FTS(
+                    base_tokenizer="whitespace",
+                    lower_case=False,
+                    stem=False,
+                    remove_stop_words=False,
+                    ascii_folding=False,
+                    max_token_length=None,
+                )
+                table.create_index("terms", config=plain)
+                self._tables[dimension] = table
+                return table
+        table = self._tables[dimension]
+        table.add(rows)
+        return table
+
+    def _remove(self, document_ids: Sequence[str]) -> None:
+        predicate = f"document_id IN ({', '.join(map(quoted, document_ids))})"
+        for table in self._all_tables():
+            table.delete(predicate)
+
+    def _all_tables(self) -> list[Any]:
+        for name in self._table_names():
+            self._table_of(int(name.removeprefix("chunks_")))
+        return list(self._tables.values())
+
+    def _document_ids(self) -> set[str]:
+        found: set[str] = set()
+        for table in self._all_tables():
+            for batch in table.search().select(["document_id"]).to_batches():
+                found.update(batch.column("document_id").to_pylist())
+        return found
+
+    def _dense(self, table: Any, scope: SearchScope, vector: Vector, k: int) -> list[dict[str, Any]]:
+        where = scope_filter(scope)
+        query = (
+            table.search(list(vector), vector_column_name="vector")
+            .distance_type("cosine")
+            .where(where, prefilter=True)
+            .select(RESULT_COLUMNS)
+            .limit(k)
+        )
+        if self._has_vector_index(table) and table.count_rows(where) > self._tuning.flat_limit:
+            query = query.nprobes(self._tuning.nprobes).refine_factor(self._tuning.refine_factor)
+        else:
+            query = query.bypass_vector_index()
+        rows: list[dict[str, Any]] = query.to_list()
+        return rows
+
+    def _lexical(self, scope: SearchScope, terms: str, k: int) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for table in self._all_tables():
+            query = table.search(terms, query_type="fts", fts_columns="terms")
+            rows.extend(query.where(scope_filter(scope), prefilter=True).select(RESULT_COLUMNS).limit(k).to_list())
+        rows.sort(key=lambda row: -float(row["_score"]))
+        return rows[:k]
+
+    def _has_vector_index(self, table: Any) -> bool:
+        return any(index.index_type.startswith("IVF") for index in table.list_indices())
+
+    def _optimize_all(self) -> None:
+        for table in self._all_tables():
+            self._optimize(table)
+
+    def _optimize(self, table: Any) -> None:
+        from lancedb.index import HnswSq
+
+        self._since_optimize = 0
+        with self._exclusive():
+            try:
+                if not self._has_vector_index(table) and table.count_rows() >= self._tuning.ann_min_rows:
+                    table.create_index("vector", config=HnswSq(distance_type="cosine"))
+                table.optimize(cleanup_older_than=timedelta(minutes=5))
+            except Exception:
+                log.exception("optimizing the lance index failed; it stays searchable and is retried later")
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        # Several processes share the directory: one of them creates a table or optimizes at a time.
+        with (self._path / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
