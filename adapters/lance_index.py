@@ -250,7 +250,8 @@ class LanceChunkIndex:
         rows: list[dict[str, Any]] = []
         for table in self._all_tables():
             query = table.search(terms, query_type="fts", fts_columns="terms")
-            rows.extend(query.where(scope_filter(scope), prefilter=True).select(RESULT_COLUMNS).limit(k).to_list())
+            selected = query.where(scope_filter(scope), prefilter=True).select([*RESULT_COLUMNS, "_score"])
+            rows.extend(selected.limit(k).to_list())
         rows.sort(key=lambda row: -float(row["_score"]))
         return rows[:k]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from botgpt.domain.model import Chunk, Document, IngestionJob
+from botgpt.domain.model import AttributeValue, Chunk, Document, DocumentStatus, IngestionJob
 
 
 @attrs.define
@@ -58,6 +58,24 @@ class MemoryDocumentStore:
     async def update_document(self, document: Document) -> None:
         if document.id in self._documents:
             self._documents[document.id] = document
+
+    async def set_attributes(self, document_id: str, attributes: dict[str, AttributeValue], at: datetime) -> bool:
+        current = self._documents.get(document_id)
+        if current is None:
+            return False
+        self._documents[document_id] = attrs.evolve(current, attributes=dict(attributes), updated_at=at)
+        return True
+
+    async def ready_attributes(self, user_id: str) -> dict[str, dict[str, AttributeValue]]:
+        return {
+            d.id: dict(d.attributes)
+            for d in self._documents.values()
+            if d.user_id == user_id and d.status is DocumentStatus.READY
+        }
+
+    def get_now(self, document_id: str) -> Document | None:
+        """The document, read synchronously (for the memory collection store beside this one)."""
+        return self._documents.get(document_id)
 
     async def delete_document(self, document_id: str) -> bool:
         self._chunks.pop(document_id, None)

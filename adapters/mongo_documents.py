@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from botgpt.adapters.mongo_schema import MONGO, Database
 from botgpt.adapters.records import VECTOR, RecordMap
-from botgpt.domain.model import Chunk, Document, IngestionJob
+from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob
 
 DOCUMENTS = RecordMap(Document, MONGO)
 
@@ -29,6 +29,7 @@ class MongoDocumentStore:
         self._documents = database["documents"]
         self._chunks = database["chunks"]
         self._jobs = database["ingestion_jobs"]
+        self._members = database["collection_members"]
 
     async def add_document(self, document: Document) -> None:
         await self._documents.insert_one(DOCUMENTS.dump(document))
@@ -68,7 +69,18 @@ class MongoDocumentStore:
         changes = {key: fields[key] for key in ("status", "updated_at", "chunks_total", "chunks_embedded", "error")}
         await self._documents.update_one({"_id": document.id}, {"$set": {**changes, "embedder": document.embedder}})
 
+    async def set_attributes(self, document_id: str, attributes: dict[str, AttributeValue], at: datetime) -> bool:
+        result = await self._documents.update_one(
+            {"_id": document_id}, {"$set": {"attributes": dict(attributes), "updated_at": at}}
+        )
+        return bool(result.matched_count)
+
+    async def ready_attributes(self, user_id: str) -> dict[str, dict[str, AttributeValue]]:
+        cursor = self._documents.find({"user_id": user_id, "status": "ready"}, {"attributes": 1})
+        return {doc["_id"]: dict(doc.get("attributes") or {}) async for doc in cursor}
+
     async def delete_document(self, document_id: str) -> bool:
+        await self._members.delete_many({"document_id": document_id})
         await self._jobs.delete_one({"_id": document_id})
         await self._chunks.delete_many({"document_id": document_id})
         result = await self._documents.delete_one({"_id": document_id})

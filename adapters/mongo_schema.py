@@ -2,6 +2,7 @@
 so the move from motor to PyMongo's async API touches nothing else.
 
 Collections: ``conversations``, ``messages``, ``documents``, ``chunks``, ``ingestion_jobs``,
+``collections``, ``collection_members``,
 ``api_keys``, ``usage_daily``, ``request_counts``. Ids are botgpt's own (``_id`` never leaves
 these modules). Vectors are float32 BinData. Every listing is an indexed sort and every
 multi-document read streams its cursor.
@@ -29,9 +30,15 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     ],
     "documents": [
         IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("user_id", ASCENDING), ("status", ASCENDING)]),
         IndexModel([("user_id", ASCENDING), ("sha256", ASCENDING)], unique=True),
     ],
     "chunks": [IndexModel([("document_id", ASCENDING), ("ordinal", ASCENDING)], unique=True)],
+    "collections": [IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])],
+    "collection_members": [
+        IndexModel([("collection_id", ASCENDING), ("added", DESCENDING)]),
+        IndexModel([("document_id", ASCENDING)]),
+    ],
     "ingestion_jobs": [IndexModel([("lease_until", ASCENDING), ("created_at", ASCENDING)])],
     "api_keys": [IndexModel([("prefix", ASCENDING)], unique=True), IndexModel([("revoked_at", ASCENDING)])],
     "usage_daily": [

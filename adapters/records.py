@@ -95,6 +95,10 @@ class RecordMap(Generic[T]):
         """One field's stored form, for partial updates."""
         return self._codecs[field].dump(value)
 
+    def decode(self, field: str, stored: Any) -> Any:
+        """One field's value from its stored form, for partial reads."""
+        return self._codecs[field].load(stored)
+
     def values(self, item: T) -> tuple[Any, ...]:
         """The record's values in ``keys`` order (SQL parameters)."""
         return tuple(self.dump(item).values())
@@ -135,6 +139,8 @@ def _codec(kind: Any, dialect: Dialect) -> Codec:
         if attrs.has(item):
             return _structured(dialect, lambda v: [attrs.asdict(x) for x in v], lambda v: tuple(item(**x) for x in v))
         return _structured(dialect, list, tuple)
+    if typing.get_origin(kind) is dict:
+        return _structured(dialect, dict, dict)
     if isinstance(kind, type) and attrs.has(kind):
         return _structured(dialect, attrs.asdict, lambda v: kind(**v))
     return SAME

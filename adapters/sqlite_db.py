@@ -133,6 +133,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id, seq);
     """,
+    # Knowledge bases: collections of documents, attributes, and conversations scoped by both.
+    """
+    ALTER TABLE documents ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE conversations ADD COLUMN collection_ids TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE conversations ADD COLUMN filters TEXT;
+    CREATE INDEX documents_by_status ON documents (user_id, status);
+    CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX collections_by_user ON collections (user_id, created_at DESC, id DESC);
+    CREATE TABLE collection_documents (
+        collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+        document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        PRIMARY KEY (collection_id, document_id)
+    );
+    CREATE INDEX collection_documents_by_document ON collection_documents (document_id);
+    """,
 )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from botgpt.adapters.records import VECTOR, RecordMap
 from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, stamp
-from botgpt.domain.model import Chunk, Document, IngestionJob
+from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob
 
 DOCUMENTS = RecordMap(Document, SQLITE)
 _DOCUMENT_COLUMNS = DOCUMENTS.column_list
@@ -88,6 +88,16 @@ class SqliteDocumentStore:
             document.id,
         )
         await self._database.run(lambda: self._db.execute(sql, params))
+
+    async def set_attributes(self, document_id: str, attributes: dict[str, AttributeValue], at: datetime) -> bool:
+        sql = "UPDATE documents SET attributes = ?, updated_at = ? WHERE id = ?"
+        params = (DOCUMENTS.encode("attributes", attributes), stamp(at), document_id)
+        return bool(await self._database.run(lambda: self._db.execute(sql, params).rowcount))
+
+    async def ready_attributes(self, user_id: str) -> dict[str, dict[str, AttributeValue]]:
+        sql = "SELECT id, attributes FROM documents WHERE user_id = ? AND status = 'ready'"
+        rows = await self._database.run(lambda: self._db.execute(sql, (user_id,)).fetchall())
+        return {row[0]: DOCUMENTS.decode("attributes", row[1]) for row in rows}
 
     async def delete_document(self, document_id: str) -> bool:
         def work() -> bool:

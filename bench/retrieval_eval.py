@@ -1,7 +1,9 @@
 """Retrieval quality on a BEIR-layout dataset, with botgpt's own chunker, embedder and retrievers.
 
 Each corpus document (title + " " + text) becomes one botgpt document, chunked by the
-configured chunker and embedded by the configured embedder. A document's score is the best
+configured chunker, embedded by the configured embedder and published into the configured
+chunk index (``BOTGPT_INDEX``: LanceDB on disk by default, in a temporary directory), which
+the retrievers search across all the user's documents, as the server does. A document's score is the best
 score among its chunks; documents are ranked, as in BEIR/MTEB. nDCG@10 comes from a search
 as deep as a RAG turn's (100 chunks), Recall@100 from one ``--depth`` deep. Prints one line
 per retriever:
@@ -27,6 +29,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -38,13 +41,15 @@ import numpy as np
 
 from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.domain.chunking import chunk_id, stream_chunks
-from botgpt.domain.model import Chunk, Document, DocumentStatus, Vector
+from botgpt.domain.model import Chunk, Document, DocumentStatus, SearchScope, Vector
+from botgpt.entrypoints.resources import chunk_index
 from botgpt.entrypoints.resources import embedder as embedder_resource
 from botgpt.entrypoints.resources import retriever as build_retriever
 from botgpt.entrypoints.settings import Settings
 from botgpt.plugins.hookspecs import PluginContext
 from botgpt.plugins.manager import chunker_factories, pick, plugin_manager
 from botgpt.ports.ai import Embedder, Retriever
+from botgpt.ports.index import ChunkIndex
 
 
 def cache_dir() -> Path:
@@ -126,9 +131,9 @@ def reduced_corpus(
 FIRST_STAGE = 100
 
 
-async def ranked_documents(retriever: Retriever, query: str, documents: list[Document], k: int) -> list[str]:
+async def ranked_documents(retriever: Retriever, query: str, scope: SearchScope, k: int) -> list[str]:
     """Documents in the order of their best chunk among the retriever's top ``k`` chunks."""
-    return list(dict.fromkeys(hit.chunk.document_id for hit in await retriever.search(query, documents, k)))
+    return list(dict.fromkeys(hit.chunk.document_id for hit in await retriever.search(query, scope, k)))
 
 
 def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
@@ -143,7 +148,9 @@ def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
     return len(wanted & set(ranked[:100])) / len(wanted) if wanted else 0.0
 
 
-async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder) -> MemoryDocumentStore:
+async def build_corpus(
+    settings: Settings, corpus: list[dict[str, Any]], embedder: Embedder, index: ChunkIndex
+) -> MemoryDocumentStore:
     store = MemoryDocumentStore()
     chunker = pick(chunker_factories(plugin_manager()), settings.chunker, "chunker")(PluginContext(settings.as_dict()))
     started = time.perf_counter()
@@ -171,6 +178,7 @@ async def build_corpus(settings: Settings, corpus: list[dict[str, Any]], embedde
             for n, s in enumerate(spans[document.id])
         ]
         await store.add_chunks(document, chunks, embedder.name)
+        await index.publish(document, chunks)
     elapsed = time.perf_counter() - started
     print(f"corpus: {len(corpus)} documents, {len(texts)} chunks ({elapsed:.0f}s)", file=sys.stderr)
     return store
@@ -207,20 +215,39 @@ async def evaluate(args: argparse.Namespace) -> None:
     cache = load_cache(cache_path)
     async for inner in embedder_resource(plugin_manager(), config):
         embedder = CachedEmbedder(inner, cache)
-        store = await build_corpus(settings, corpus, embedder)
-        await embedder.embed_queries([queries[q] for q in qrels])
+        with tempfile.TemporaryDirectory() as data_dir:
+            async for index in chunk_index(Settings.load(**{**overrides, "data_dir": data_dir})):
+                await run_queries(args, config, corpus, queries, qrels, embedder, index)
         save_cache(cache_path, cache)
-        documents = [d for d in await store.list_documents("eval", 10**9, 0)]
-        for name in args.retrievers.split(","):
-            retriever = build_retriever(plugin_manager(), {**config, "retriever": name}, store, embedder)
-            ndcg, recall = [], []
-            for query_id, relevant in qrels.items():
-                ndcg.append(
-                    ndcg_at_10(await ranked_documents(retriever, queries[query_id], documents, FIRST_STAGE), relevant)
-                )
-                deep = await ranked_documents(retriever, queries[query_id], documents, args.depth)
-                recall.append(recall_at_100(deep, relevant))
-            print(f"{name} nDCG@10={np.mean(ndcg):.4f} Recall@100={np.mean(recall):.4f}", flush=True)
+
+
+async def run_queries(
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    corpus: list[dict[str, Any]],
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+    embedder: CachedEmbedder,
+    index: ChunkIndex,
+) -> None:
+    """Index the corpus, then print each retriever's figures."""
+    settings = Settings.load(**{k: v for k, v in config.items() if v is not None})
+    store = await build_corpus(settings, corpus, embedder, index)
+    await embedder.embed_queries([queries[q] for q in qrels])
+    optimize = getattr(index, "optimize", None)
+    if optimize is not None:
+        await optimize()
+    print(f"index: {index.name}", file=sys.stderr)
+    scope = SearchScope("eval", embedder.name)
+    for name in args.retrievers.split(","):
+        retriever = build_retriever(plugin_manager(), {**config, "retriever": name}, store, index, embedder)
+        ndcg, recall = [], []
+        for query_id, relevant in qrels.items():
+            ranked = await ranked_documents(retriever, queries[query_id], scope, FIRST_STAGE)
+            ndcg.append(ndcg_at_10(ranked, relevant))
+            deep = await ranked_documents(retriever, queries[query_id], scope, args.depth)
+            recall.append(recall_at_100(deep, relevant))
+        print(f"{name} nDCG@10={np.mean(ndcg):.4f} Recall@100={np.mean(recall):.4f}", flush=True)
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ Reading and managing stored conversations is ``history.py``'s job.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -29,6 +30,7 @@ from botgpt.domain.model import (
     Message,
     Mode,
     Role,
+    ScopeRequest,
     SearchScope,
     Turn,
 )
@@ -96,7 +98,13 @@ class ConversationService:
         return await self.complete_turn(await self.prepare_regenerate(user_id, conversation_id))
 
     async def prepare_start(
-        self, user_id: str, text: str, mode: Mode = Mode.OPEN_CHAT, document_ids: Sequence[str] = ()
+        self,
+        user_id: str,
+        text: str,
+        mode: Mode = Mode.OPEN_CHAT,
+        document_ids: Sequence[str] = (),
+        collection_ids: Sequence[str] = (),
+        filters: Mapping[str, Any] | None = None,
     ) -> PreparedTurn:
         """Check everything and build the prompt of a new conversation's first turn.
 
@@ -105,10 +113,10 @@ class ConversationService:
         """
         if not user_id.strip():
             raise InvalidRequest("a user is required: send user_id, or use an API key")
-        documents = await self.grounding.documents_for_new(user_id, mode, document_ids)
-        conversation = self.build.conversation(user_id, text, mode, documents)
+        sources = ScopeRequest(tuple(document_ids), tuple(collection_ids), filters)
+        scope = await self.grounding.scope_for_new(user_id, mode, sources)
+        conversation = self.build.conversation(user_id, text, mode, sources)
         user_message = self.build.user_message(conversation.id, text, conversation.created_at)
-        scope = await self.grounding.scope_of(conversation)
         return await self._prepare(conversation, (), user_message, scope, is_new=True)
 
     async def prepare_post(
@@ -142,23 +150,24 @@ class ConversationService:
         return attrs.evolve(turn, regenerated=True, temperature=temperature)
 
     async def prepare_stateless(
-        self, user_id: str, messages: Sequence[ChatMessage], document_ids: Sequence[str] = ()
+        self, user_id: str, messages: Sequence[ChatMessage], sources: ScopeRequest | None = None
     ) -> PreparedTurn:
         """A turn over a client-held history (OpenAI style): the last message is the question,
         earlier ones are the history, a leading system message replaces the system prompt.
+        With ``sources`` (an empty request: all the user's documents) the answer is grounded.
         Nothing of it is stored."""
         if not messages or messages[-1].role is not Role.USER:
             raise InvalidRequest("the last message must be the user's")
-        mode = Mode.RAG if document_ids else Mode.OPEN_CHAT
-        documents = await self.grounding.documents_for_new(user_id, mode, document_ids)
-        conversation = self.build.conversation(user_id, messages[-1].content, mode, documents)
+        mode = Mode.OPEN_CHAT if sources is None else Mode.RAG
+        sources = sources or ScopeRequest()
+        scope = await self.grounding.scope_for_new(user_id, mode, sources)
+        conversation = self.build.conversation(user_id, messages[-1].content, mode, sources)
         now = conversation.created_at
         system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
         history = [
             self.build.history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM
         ]
         user_message = self.build.user_message(conversation.id, messages[-1].content, now)
-        scope = await self.grounding.scope_of(conversation)
         turn = await self._prepare(conversation, history, user_message, scope, is_new=False, system=system)
         return attrs.evolve(turn, stored=False)
 

@@ -6,10 +6,13 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
+from botgpt.domain.attributes import checked_attributes
 from botgpt.domain.errors import (
+    CollectionNotFound,
     DocumentNotFound,
     InvalidRequest,
     UnreadableDocument,
@@ -17,9 +20,10 @@ from botgpt.domain.errors import (
     UploadTooLarge,
 )
 from botgpt.domain.ids import checked_id, new_id
-from botgpt.domain.model import Document, DocumentStatus, Page
+from botgpt.domain.model import AttributeValue, Document, DocumentStatus, Page
 from botgpt.ports.ai import TextExtractor
 from botgpt.ports.blobs import BlobStorage
+from botgpt.ports.collections import CollectionStore
 from botgpt.ports.documents import DocumentStore
 from botgpt.ports.index import ChunkIndex
 
@@ -90,12 +94,52 @@ class DocumentService:
     clock: Callable[[], datetime]
     max_upload_bytes: int = 50 << 20
     on_queued: Callable[[], None] = lambda: None
+    collections: CollectionStore | None = None
 
-    async def upload(self, user_id: str, filename: str, stream: AsyncIterator[bytes]) -> Upload:
-        """Store a file and queue its ingestion; the same bytes twice return the first."""
+    async def upload(
+        self,
+        user_id: str,
+        filename: str,
+        stream: AsyncIterator[bytes],
+        collection_id: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Upload:
+        """Store a file and queue its ingestion; the same bytes twice return the first. With
+        ``collection_id`` the document (new or not) joins that collection of the user's; new
+        documents take ``attributes``."""
         extractor = self._extractor_for(safe_filename(filename))
         if not user_id.strip():
             raise InvalidRequest("user_id must not be empty")
+        checked = checked_attributes(attributes or {})
+        if collection_id is not None:
+            await self._owned_collection(user_id, collection_id)
+        upload = await self._stored(user_id, filename, stream, extractor, checked)
+        if collection_id is not None and self.collections is not None:
+            await self.collections.add_members(collection_id, [upload.document.id])
+        return upload
+
+    async def set_attributes(self, user_id: str | None, document_id: str, attributes: Any) -> Document:
+        """Replace a document's attributes (searches filter on them at once)."""
+        checked = checked_attributes(attributes)
+        document = await self.get(user_id, document_id)
+        if not await self.store.set_attributes(document.id, checked, self.clock()):
+            raise DocumentNotFound()
+        return await self.get(user_id, document_id)
+
+    async def _owned_collection(self, user_id: str, collection_id: str) -> None:
+        if self.collections is None:
+            raise InvalidRequest("collections are not available with this store")
+        if await self.collections.get_collection(user_id, checked_id(collection_id, "collection id")) is None:
+            raise CollectionNotFound()
+
+    async def _stored(
+        self,
+        user_id: str,
+        filename: str,
+        stream: AsyncIterator[bytes],
+        extractor: TextExtractor,
+        attributes: dict[str, AttributeValue],
+    ) -> Upload:
         document_id = new_id()
         inspector = UploadInspector(self.max_upload_bytes)
         await self.blobs.write(document_id, inspector.watch(stream))
@@ -109,6 +153,7 @@ class DocumentService:
             await self.blobs.delete(document_id)
             return Upload(existing, duplicate=True)
         document = self._new_document(document_id, user_id, filename, inspector, extractor)
+        document = attrs.evolve(document, attributes=attributes)
         await self.store.add_document(document)
         self.on_queued()
         return Upload(document, duplicate=False)

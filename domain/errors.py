@@ -90,6 +90,9 @@ class UnreadableDocument(InvalidRequest, code="unreadable_document"):
     """The upload claims a supported type but cannot be read (empty, undecodable, a bomb)."""
 
 
+class InvalidFilter(InvalidRequest, code="invalid_filter", template="the filter is not valid"): ...
+
+
 class EmbedderMismatch(InvalidRequest, code="embedder_mismatch"):
     """Vectors from different embedders cannot be compared."""
 
@@ -106,6 +109,9 @@ class ConversationNotFound(NotFound, code="conversation_not_found", template="co
 
 
 class DocumentNotFound(NotFound, code="document_not_found", template="document not found"): ...
+
+
+class CollectionNotFound(NotFound, code="collection_not_found", template="collection not found"): ...
 
 
 class MessageNotFound(NotFound, code="message_not_found", template="message not found in this conversation"): ...

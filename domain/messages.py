@@ -9,7 +9,7 @@ import attrs
 
 from botgpt.domain.errors import InvalidRequest, MessageTooLarge
 from botgpt.domain.ids import new_id
-from botgpt.domain.model import ChatMessage, Citation, Completion, Conversation, Document, Message, Mode, Role
+from botgpt.domain.model import ChatMessage, Citation, Completion, Conversation, Message, Mode, Role, ScopeRequest
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.titles import title_from_message
 from botgpt.ports.tokens import TokenCounter
@@ -23,12 +23,14 @@ class MessageFactory:
     policy: ConversationPolicy
     clock: Callable[[], datetime]
 
-    def conversation(self, user_id: str, text: str, mode: Mode, documents: Sequence[Document]) -> Conversation:
-        """A new conversation, titled from its first message."""
+    def conversation(self, user_id: str, text: str, mode: Mode, sources: ScopeRequest) -> Conversation:
+        """A new conversation, titled from its first message, searching ``sources``."""
         now = self.clock()
         return Conversation(
             id=new_id(), user_id=user_id, title=title_from_message(text), mode=mode, created_at=now, updated_at=now,
-            document_ids=tuple(d.id for d in documents),
+            document_ids=tuple(dict.fromkeys(sources.document_ids)),
+            collection_ids=tuple(dict.fromkeys(sources.collection_ids)),
+            filters=None if sources.filters is None else dict(sources.filters),
         )  # fmt: skip
 
     def history_message(self, conversation_id: str, message: ChatMessage, at: datetime) -> Message:

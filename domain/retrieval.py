@@ -6,14 +6,23 @@ from collections.abc import Sequence
 
 import attrs
 
-from botgpt.domain.errors import DocumentNotFound, DocumentNotReady, EmbedderMismatch, InvalidRequest
+from botgpt.domain.errors import (
+    CollectionNotFound,
+    DocumentNotFound,
+    DocumentNotReady,
+    EmbedderMismatch,
+    InvalidRequest,
+)
+from botgpt.domain.filters import matching, parse_filter
 from botgpt.domain.ids import checked_id
-from botgpt.domain.model import Document, DocumentStatus, ScoredChunk, SearchScope, Vector
+from botgpt.domain.model import Document, DocumentStatus, ScopeRequest, ScoredChunk, SearchScope, Vector
 from botgpt.ports.ai import Embedder, Reranker, Retriever
+from botgpt.ports.collections import CollectionStore
 from botgpt.ports.documents import DocumentStore
 
 MAX_K = 100
 MAX_QUERY_CHARS = 4000
+EVERYTHING = ScopeRequest()  # all of a user's ready documents
 
 
 async def owned_document_ids(store: DocumentStore, user_id: str, document_ids: Sequence[str]) -> list[str]:
@@ -46,40 +55,48 @@ class RetrievalService:
     embedder: Embedder
     reranker: Reranker | None = None
     rerank_depth: int = 20
+    collections: CollectionStore | None = None
 
     async def search(
         self, user_id: str | None, query: str, document_ids: Sequence[str] = (), k: int = 5
     ) -> list[ScoredChunk]:
         """The best ``k`` chunks of the documents (all the user's ready ones when none are named)."""
-        return (await self.search_with_documents(user_id, query, document_ids, k)).hits
+        return (await self.search_with_documents(user_id, query, ScopeRequest(tuple(document_ids)), k)).hits
 
     async def search_with_documents(
-        self, user_id: str | None, query: str, document_ids: Sequence[str] = (), k: int = 5
+        self, user_id: str | None, query: str, request: ScopeRequest = EVERYTHING, k: int = 5
     ) -> SearchResult:
-        """``search``, also returning the hits' documents (for their file names)."""
+        """Search what ``request`` names, also returning the hits' documents (for their names)."""
         if not query.strip() or len(query) > MAX_QUERY_CHARS:
             raise InvalidRequest(f"query must be 1 to {MAX_QUERY_CHARS} characters")
         if not 1 <= k <= MAX_K:
             raise InvalidRequest(f"k must be between 1 and {MAX_K}")
-        return await self.search_scope(query, await self.scope(user_id, document_ids), k)
+        return await self.search_scope(query, await self.scope(user_id, request), k)
 
-    async def scope(self, user_id: str | None, document_ids: Sequence[str] = ()) -> SearchScope:
-        """What a search may see: the named documents (each must be the user's and ready), or
-        every ready document of the user when none are named."""
-        if not document_ids:
-            if user_id is None:
-                raise InvalidRequest("user_id is required to search all of a user's documents")
-            return SearchScope(user_id, self.embedder.name)
-        documents = await self.ready_documents(user_id, document_ids)
-        return self.scope_of_documents(documents)
+    async def scope(self, user_id: str | None, request: ScopeRequest = EVERYTHING) -> SearchScope:
+        """What a search may see. Named documents must each be the user's and ready, named
+        collections the user's (404 otherwise); the filter is checked (422) and narrows the rest."""
+        owner, ids = user_id, None
+        if request.document_ids:
+            documents = await self.ready_documents(user_id, request.document_ids)
+            self._check_embedder(documents)
+            owner, ids = _one_owner(documents), {d.id for d in documents}
+        if owner is None:
+            raise InvalidRequest("user_id is required to search collections or all of a user's documents")
+        if request.collection_ids:
+            ids = (ids or set()) | await self._members(owner, request.collection_ids)
+        if request.filters is not None:
+            matched = matching(parse_filter(request.filters), await self.store.ready_attributes(owner))
+            ids = matched if ids is None else ids & matched
+        return SearchScope(owner, self.embedder.name, None if ids is None else frozenset(ids))
 
-    def scope_of_documents(self, documents: Sequence[Document]) -> SearchScope:
-        """The scope of documents already checked by ``ready_documents``."""
-        self._check_embedder(documents)
-        owners = {document.user_id for document in documents}
-        if len(owners) != 1:
-            raise InvalidRequest("the documents of one search must belong to one user")
-        return SearchScope(owners.pop(), self.embedder.name, frozenset(d.id for d in documents))
+    async def _members(self, user_id: str, collection_ids: Sequence[str]) -> set[str]:
+        if self.collections is None:
+            raise InvalidRequest("collections are not available with this store")
+        for collection_id in dict.fromkeys(collection_ids):
+            if await self.collections.get_collection(user_id, checked_id(collection_id, "collection id")) is None:
+                raise CollectionNotFound(f"collection {collection_id} not found")
+        return await self.collections.member_ids(collection_ids)
 
     async def search_scope(self, query: str, scope: SearchScope, k: int) -> SearchResult:
         """Search a resolved scope. With a reranker, the retriever's top ``rerank_depth`` are
@@ -123,6 +140,12 @@ class RetrievalService:
                 found[document_id] = document
         return found
 
+    async def existing_collection_ids(self, user_id: str, collection_ids: Sequence[str]) -> list[str]:
+        """Those of ``collection_ids`` that the user still owns, in order."""
+        if self.collections is None:
+            return []
+        return [c for c in collection_ids if await self.collections.get_collection(user_id, c) is not None]
+
     def _check_embedder(self, documents: Sequence[Document]) -> None:
         foreign = sorted({d.embedder for d in documents if d.embedder != self.embedder.name}, key=str)
         if foreign:
@@ -130,3 +153,10 @@ class RetrievalService:
                 f"documents were embedded with {', '.join(map(str, foreign))}, but the configured "
                 f"embedder is {self.embedder.name}; run `botgpt reindex` or configure that embedder"
             )
+
+
+def _one_owner(documents: Sequence[Document]) -> str:
+    owners = {document.user_id for document in documents}
+    if len(owners) != 1:
+        raise InvalidRequest("the documents of one search must belong to one user")
+    return owners.pop()

@@ -10,7 +10,7 @@ import attrs
 
 from botgpt.domain.errors import BotgptError, DocumentsUnavailable, InvalidRequest, UnsupportedMode
 from botgpt.domain.grounding import Source, citations_for, select_sources
-from botgpt.domain.model import Citation, Conversation, Document, Message, Mode, SearchScope, Vector
+from botgpt.domain.model import Citation, Conversation, Message, Mode, ScopeRequest, SearchScope, Vector
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService, embed_queries
@@ -40,28 +40,31 @@ class Grounding:
     prompts: PromptBuilder
     weights: SupportWeights = SupportWeights()
 
-    async def documents_for_new(self, user_id: str, mode: Mode, document_ids: Sequence[str]) -> list[Document]:
-        """The documents a new conversation of ``mode`` names (none for open chat; none for a
-        RAG conversation over all of the user's documents). Each must be ready."""
+    async def scope_for_new(self, user_id: str, mode: Mode, sources: ScopeRequest) -> SearchScope | None:
+        """What a new conversation of ``mode`` searches (None for open chat), with every named
+        document, collection and filter checked."""
         if mode is Mode.OPEN_CHAT:
-            if document_ids:
-                raise InvalidRequest("document_ids apply only to rag_mode conversations")
-            return []
+            if sources.names_sources or sources.filters is not None:
+                raise InvalidRequest("document_ids, collection_ids and filters apply only to rag_mode conversations")
+            return None
         if self.retrieval is None:
             raise UnsupportedMode("rag_mode is not available: no retrieval is configured")
-        return await self.retrieval.ready_documents(user_id, document_ids) if document_ids else []
+        return await self.retrieval.scope(user_id, sources)
 
     async def scope_of(self, conversation: Conversation) -> SearchScope | None:
-        """What a conversation's turns search: None for open chat; the documents it names that
-        still exist (deleted ones are skipped); or, naming none, all of the user's documents."""
+        """What a conversation's turns search: None for open chat; else the documents and
+        collections it names that still exist (deleted ones are skipped), or all of the user's
+        documents when it names none; its filter narrows either."""
         if conversation.mode is Mode.OPEN_CHAT or self.retrieval is None:
             return None
-        if not conversation.document_ids:
-            return await self.retrieval.scope(conversation.user_id)
-        remaining = await self.retrieval.existing_document_ids(conversation.user_id, conversation.document_ids)
-        if not remaining:
-            raise DocumentsUnavailable("every document of this conversation has been deleted")
-        return await self.retrieval.scope(conversation.user_id, remaining)
+        user_id = conversation.user_id
+        documents = await self.retrieval.existing_document_ids(user_id, conversation.document_ids)
+        collections = await self.retrieval.existing_collection_ids(user_id, conversation.collection_ids)
+        named = conversation.document_ids or conversation.collection_ids
+        if named and not (documents or collections):
+            raise DocumentsUnavailable("every document and collection of this conversation has been deleted")
+        sources = ScopeRequest(tuple(documents), tuple(collections), conversation.filters)
+        return await self.retrieval.scope(user_id, sources)
 
     async def sources(self, user_message: Message, scope: SearchScope, system: str) -> list[Source]:
         """The best passages for the question that fit beside the system prompt and the question."""

@@ -10,6 +10,7 @@ from dependency_injector.containers import DeclarativeContainer
 from botgpt.adapters.file_blobs import FileBlobStorage
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.clock import utc_now, wall_now
+from botgpt.domain.collections import CollectionService
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.history import ConversationHistory
@@ -45,6 +46,7 @@ class Container(containers.DeclarativeContainer):
     storage = providers.DependenciesContainer()
     store = storage.conversations
     document_store = storage.documents
+    collection_store = storage.collections
     key_store = storage.keys
     usage_store = storage.usage
     blobs = providers.Singleton(FileBlobStorage, settings.provided.blob_dir)
@@ -85,6 +87,7 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         reranker=reranker,
         rerank_depth=settings.provided.rerank_depth,
+        collections=collection_store,
     )
     conversations = providers.Singleton(
         ConversationService,
@@ -117,6 +120,14 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         max_upload_bytes=providers.Callable(lambda s: s.max_upload_mb << 20, settings),
         on_queued=ingest_wake.provided.set,
+        collections=collection_store,
+    )
+    collections = providers.Singleton(
+        CollectionService,
+        store=collection_store,
+        documents=document_store,
+        clock=clock,
+        delete_document=documents.provided.delete,
     )
     reindexer = providers.Singleton(Reindexer, store=document_store, index=index, embedder=embedder, clock=clock)
     ingestion_worker = providers.Factory(

@@ -1,6 +1,6 @@
 """One sub-container per storage backend; ``build_container`` selects one, once, by ``store``.
 
-Each backend provides the same four stores under the same names, plus its ``database``
+Each backend provides the same five stores under the same names, plus its ``database``
 resource, so the main container refers to ``storage.conversations`` and never names a backend.
 """
 
@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from botgpt.adapters.memory_collections import MemoryCollectionStore
 from botgpt.adapters.memory_documents import MemoryDocumentStore
 from botgpt.adapters.memory_keys import MemoryKeyStore, MemoryUsageStore
 from botgpt.adapters.memory_store import MemoryConversationStore
+from botgpt.adapters.mongo_collections import MongoCollectionStore
 from botgpt.adapters.mongo_conversations import MongoConversationStore
 from botgpt.adapters.mongo_documents import MongoDocumentStore
 from botgpt.adapters.mongo_keys import MongoKeyStore, MongoUsageStore
+from botgpt.adapters.sqlite_collections import SqliteCollectionStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.adapters.sqlite_keys import SqliteKeyStore, SqliteUsageStore
 from botgpt.adapters.sqlite_store import SqliteConversationStore
@@ -28,6 +31,7 @@ class SqliteStorage(containers.DeclarativeContainer):
     database = providers.Resource(resources.sqlite_database, settings)
     conversations = providers.Singleton(SqliteConversationStore, database)
     documents = providers.Singleton(SqliteDocumentStore, database)
+    collections = providers.Singleton(SqliteCollectionStore, database)
     keys = providers.Singleton(SqliteKeyStore, database)
     usage = providers.Singleton(SqliteUsageStore, database)
 
@@ -39,6 +43,7 @@ class MongoStorage(containers.DeclarativeContainer):
     database = providers.Resource(resources.mongo_database, settings)
     conversations = providers.Singleton(MongoConversationStore, database)
     documents = providers.Singleton(MongoDocumentStore, database)
+    collections = providers.Singleton(MongoCollectionStore, database)
     keys = providers.Singleton(MongoKeyStore, database)
     usage = providers.Singleton(MongoUsageStore, database)
 
@@ -50,6 +55,7 @@ class MemoryStorage(containers.DeclarativeContainer):
     database: providers.Object[None] = providers.Object(None)
     conversations = providers.Singleton(MemoryConversationStore)
     documents = providers.Singleton(MemoryDocumentStore)
+    collections = providers.Singleton(MemoryCollectionStore, documents)
     keys = providers.Singleton(MemoryKeyStore)
     usage = providers.Singleton(MemoryUsageStore)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from botgpt.domain.model import Chunk, Document, IngestionJob
+from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob
 
 
 class DocumentStore(Protocol):
@@ -42,6 +42,14 @@ class DocumentStore(Protocol):
 
     async def update_document(self, document: Document) -> None:
         """Save status, progress and error fields."""
+        ...
+
+    async def set_attributes(self, document_id: str, attributes: dict[str, AttributeValue], at: datetime) -> bool:
+        """Replace the document's attributes and set ``updated_at``; False if it is gone."""
+        ...
+
+    async def ready_attributes(self, user_id: str) -> dict[str, dict[str, AttributeValue]]:
+        """The attributes of each of the user's ready documents, by document id."""
         ...
 
     async def delete_document(self, document_id: str) -> bool:

@@ -9,6 +9,7 @@ from botgpt.domain.model.accounts import (
     ApiKey,
     UsageTotals,
 )
+from botgpt.domain.model.collections import AttributeValue, Collection, DocumentCounts
 from botgpt.domain.model.conversations import (
     ChatMessage,
     Citation,
@@ -31,6 +32,7 @@ from botgpt.domain.model.documents import (
     Document,
     DocumentStatus,
     IngestionJob,
+    ScopeRequest,
     ScoredChunk,
     SearchScope,
     Vector,
@@ -38,15 +40,18 @@ from botgpt.domain.model.documents import (
 
 __all__ = [
     "ApiKey",
+    "AttributeValue",
     "ChatMessage",
     "Chunk",
     "ChunkSpan",
     "Citation",
+    "Collection",
     "Completion",
     "Conversation",
     "ConversationDetail",
     "ConversationTree",
     "Document",
+    "DocumentCounts",
     "DocumentStatus",
     "IngestionJob",
     "ListPosition",
@@ -54,6 +59,7 @@ __all__ = [
     "Mode",
     "Page",
     "Role",
+    "ScopeRequest",
     "ScoredChunk",
     "SearchScope",
     "Siblings",

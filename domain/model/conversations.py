@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -65,6 +65,9 @@ class Conversation:
     completion_tokens: int = attrs.field(default=0, validator=_non_negative)
     active_leaf_id: str | None = None
     summary: Summary | None = None
+    collection_ids: tuple[str, ...] = ()
+    # An attribute filter (the OpenAI shape, as plain JSON) narrowing what RAG turns search.
+    filters: dict[str, Any] | None = attrs.field(default=None, hash=False)
 
 
 @attrs.frozen

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import array
 import enum
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from botgpt.domain.model.collections import AttributeValue
 
 
 class DocumentStatus(enum.StrEnum):
@@ -36,6 +39,7 @@ class Document:
     chunks_embedded: int = 0
     error: str | None = None
     embedder: str | None = None
+    attributes: dict[str, AttributeValue] = attrs.field(factory=dict, hash=False)
 
     @property
     def is_vectorized(self) -> bool:
@@ -92,6 +96,20 @@ class SearchScope:
     @property
     def is_empty(self) -> bool:
         return self.document_ids is not None and not self.document_ids
+
+
+@attrs.frozen
+class ScopeRequest:
+    """What a caller asks to search: the named documents and the collections' documents (all
+    the user's ready documents when neither is given), narrowed by an attribute filter."""
+
+    document_ids: tuple[str, ...] = ()
+    collection_ids: tuple[str, ...] = ()
+    filters: Mapping[str, Any] | None = attrs.field(default=None, hash=False)
+
+    @property
+    def names_sources(self) -> bool:
+        return bool(self.document_ids or self.collection_ids)
 
 
 @attrs.frozen

@@ -13,6 +13,7 @@ from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import provided, start_resources, stop_resources
 from botgpt.entrypoints.http import (
     branches,
+    collections,
     conversations,
     docs,
     documents,
@@ -27,13 +28,14 @@ from botgpt.entrypoints.http import (
 from botgpt.entrypoints.http.auth import install_auth
 from botgpt.entrypoints.http.openapi import CompleteOpenAPIProvider
 
-ROUTE_MODULES = (routes, conversations, branches, transfer, documents, health, usage, openai_api)
+ROUTE_MODULES = (routes, conversations, branches, transfer, documents, collections, health, usage, openai_api)
 BLUEPRINTS = (
     transfer.blueprint,
     conversations.blueprint,
     branches.blueprint,
     documents.documents,
     documents.search,
+    collections.blueprint,
     health.blueprint,
     usage.blueprint,
     openai_api.blueprint,

@@ -53,7 +53,9 @@ async def create_conversation(
 ) -> tuple[TurnOut, int] | Response:
     """Start a conversation with its first message; answers with both messages.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
-    prepared = await service.prepare_start(user_id or "", data.message, data.mode, data.document_ids or ())
+    prepared = await service.prepare_start(
+        user_id or "", data.message, data.mode, data.document_ids or (), data.collection_ids or (), data.filters
+    )
     return await answer(service, prepared, data.stream, usage_recorder(usage))
 
 

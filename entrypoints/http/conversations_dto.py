@@ -27,6 +27,8 @@ class CreateConversationIn:
     user_id: str | None = None
     mode: Mode = Mode.OPEN_CHAT
     document_ids: list[str] | None = None
+    collection_ids: list[str] | None = None
+    filters: dict[str, Any] | None = None
     stream: bool = False
 
 
@@ -101,6 +103,8 @@ class ConversationOut:
     title: str
     mode: str
     document_ids: list[str]
+    collection_ids: list[str]
+    filters: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
     message_count: int
@@ -186,6 +190,8 @@ def conversation_out(conversation: Conversation) -> ConversationOut:
         title=conversation.title,
         mode=conversation.mode.value,
         document_ids=list(conversation.document_ids),
+        collection_ids=list(conversation.collection_ids),
+        filters=conversation.filters,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         message_count=conversation.message_count,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from typing import IO
+from typing import IO, Any
 
 from dependency_injector.wiring import Provide, inject
 from quart import Blueprint, request
@@ -12,7 +13,9 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.errors import InvalidRequest
+from botgpt.domain.model import ScopeRequest
 from botgpt.domain.retrieval import RetrievalService
+from botgpt.entrypoints.http.collections_dto import UpdateDocumentIn
 from botgpt.entrypoints.http.documents_dto import (
     DocumentDeletedOut,
     DocumentListOut,
@@ -37,6 +40,18 @@ RETRIEVAL = Provide["retrieval"]
 BLOCK = 1 << 16
 
 
+def _json_object(text: str | None, field: str) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidRequest(f"{field} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{field} must be a JSON object")
+    return value
+
+
 async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
     # The multipart parser spools large files to disk; read them back a block at a time.
     while block := await asyncio.to_thread(stream.read, BLOCK):
@@ -49,12 +64,20 @@ async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
 @as_caller(required="user_id is required to upload a document", form=True)
 @inject
 async def upload_document(user_id: str, service: DocumentService = SERVICE) -> tuple[UploadOut, int]:
-    """Upload a file (multipart: `file`, `user_id`). Answers at once; ingestion runs in the background.
-    The same bytes uploaded again by the same user return the first document with `duplicate: true`."""
+    """Upload a file (multipart: `file`, `user_id`, optional `collection_id` and `attributes` as a
+    JSON object). Answers at once; ingestion runs in the background. The same bytes uploaded again
+    by the same user return the first document with `duplicate: true` (and join the collection)."""
     upload = (await request.files).get("file")
     if upload is None:
         raise InvalidRequest("send the document as the multipart field `file`")
-    result = await service.upload(user_id, upload.filename or "", _blocks(upload.stream))
+    form = await request.form
+    result = await service.upload(
+        user_id,
+        upload.filename or "",
+        _blocks(upload.stream),
+        collection_id=form.get("collection_id") or None,
+        attributes=_json_object(form.get("attributes"), "attributes"),
+    )
     return upload_out(result.document, result.duplicate), 200 if result.duplicate else 201
 
 
@@ -68,6 +91,18 @@ async def list_documents(
 ) -> DocumentListOut:
     """The user's documents, newest first."""
     return document_page_out(await service.list_documents(user_id, query_args.limit, query_args.offset))
+
+
+@documents.patch("/<document_id>")
+@validate_request(UpdateDocumentIn)
+@validate_response(DocumentOut)
+@as_caller()
+@inject
+async def update_document(
+    document_id: str, data: UpdateDocumentIn, user_id: str | None, service: DocumentService = SERVICE
+) -> DocumentOut:
+    """Replace a document's attributes; searches and RAG filters see them at once."""
+    return document_out(await service.set_attributes(user_id, document_id, data.attributes))
 
 
 @documents.get("/<document_id>")
@@ -108,6 +143,6 @@ async def delete_document(
 @inject
 async def search_documents(data: SearchIn, user_id: str | None, retrieval: RetrievalService = RETRIEVAL) -> SearchOut:
     """Rank the chunks of the user's documents for a query; `explain` adds each retriever's rank."""
-    found = await retrieval.search_with_documents(user_id, data.query, data.document_ids or (), data.k)
-    filenames = {document_id: document.filename for document_id, document in found.documents.items()}
-    return search_out(data.query, retrieval.retriever.name, found.hits, filenames, data.explain)
+    sources = ScopeRequest(tuple(data.document_ids or ()), tuple(data.collection_ids or ()), data.filters)
+    found = await retrieval.search_with_documents(user_id, data.query, sources, data.k)
+    return search_out(data.query, retrieval.retriever.name, found, data.explain)

@@ -7,11 +7,8 @@ from typing import Any
 
 import attrs
 
-from botgpt.domain.model import (
-    Document,
-    Page,
-    ScoredChunk,
-)
+from botgpt.domain.model import Document, Page
+from botgpt.domain.retrieval import SearchResult
 
 
 @attrs.define
@@ -38,6 +35,7 @@ class DocumentOut:
     created_at: datetime
     updated_at: datetime
     metadata: dict[str, Any]
+    attributes: dict[str, Any]
 
 
 @attrs.define
@@ -64,10 +62,13 @@ class DocumentDeletedOut:
 
 @attrs.define
 class SearchIn:
-    """`document_ids` narrows the search; without it every ready document of the user is searched."""
+    """Without `document_ids` or `collection_ids`, every ready document of the user is searched;
+    with them, their union. `filters` (OpenAI's comparison and compound shape) narrows either."""
 
     query: str
     document_ids: list[str] | None = None
+    collection_ids: list[str] | None = None
+    filters: dict[str, Any] | None = None
     k: int = 5
     explain: bool = False
     user_id: str | None = None
@@ -84,6 +85,7 @@ class SearchHitOut:
     end: int
     text: str
     ranks: dict[str, int] | None
+    attributes: dict[str, Any]
 
 
 @attrs.define
@@ -126,6 +128,7 @@ def _document_fields(document: Document) -> dict[str, Any]:
         created_at=document.created_at,
         updated_at=document.updated_at,
         metadata={"content_type": document.content_type, "original_filename": document.filename},
+        attributes=dict(document.attributes),
     )
 
 
@@ -139,9 +142,7 @@ def document_page_out(page: Page[Document]) -> DocumentListOut:
     )
 
 
-def search_out(
-    query: str, retriever: str, hits: list[ScoredChunk], filenames: dict[str, str], explain: bool
-) -> SearchOut:
+def search_out(query: str, retriever: str, found: SearchResult, explain: bool) -> SearchOut:
     return SearchOut(
         query=query,
         retriever=retriever,
@@ -150,13 +151,14 @@ def search_out(
                 rank=rank,
                 score=round(hit.score, 6),
                 document_id=hit.chunk.document_id,
-                filename=filenames.get(hit.chunk.document_id, ""),
+                filename=found.documents[hit.chunk.document_id].filename,
+                attributes=dict(found.documents[hit.chunk.document_id].attributes),
                 chunk_id=hit.chunk.id,
                 start=hit.chunk.start,
                 end=hit.chunk.end,
                 text=hit.chunk.text,
                 ranks=dict(hit.ranks) if explain else None,
             )
-            for rank, hit in enumerate(hits, start=1)
+            for rank, hit in enumerate(found.hits, start=1)
         ],
     )

@@ -6,7 +6,9 @@ a ``botgpt`` object (the SDK's ``extra_body``):
 
 - ``conversation_id``: the last user message continues that stored conversation (its stored
   history is used; earlier messages in the request are ignored), and the turn is stored.
-- ``document_ids``: the answer is grounded in these documents, with ``botgpt.citations``.
+- ``document_ids``, ``collection_ids``, ``filters``: the answer is grounded in these documents,
+  the collections' documents, narrowed by the attribute filter, with ``botgpt.citations``;
+  ``all_documents: true`` grounds it in every ready document of the user.
 
 Without ``conversation_id`` a request is stateless, as with OpenAI: nothing is stored.
 """
@@ -25,7 +27,7 @@ from quart_schema import validate_request
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError, InvalidRequest
-from botgpt.domain.model import ChatMessage, Role, Turn
+from botgpt.domain.model import ChatMessage, Role, ScopeRequest, Turn
 from botgpt.domain.turns import PreparedTurn
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
@@ -49,6 +51,14 @@ class OpenAIMessage:
 class BotgptOptions:
     conversation_id: str | None = None
     document_ids: list[str] | None = None
+    collection_ids: list[str] | None = None
+    filters: dict[str, Any] | None = None
+    all_documents: bool = False
+
+    def sources(self) -> ScopeRequest | None:
+        """What the answer is grounded in; None for an ungrounded answer."""
+        named = ScopeRequest(tuple(self.document_ids or ()), tuple(self.collection_ids or ()), self.filters)
+        return named if named.names_sources or self.filters is not None or self.all_documents else None
 
 
 @attrs.define
@@ -112,7 +122,7 @@ async def _prepare(service: ConversationService, user_id: str, data: ChatComplet
         if not messages or messages[-1].role is not Role.USER:
             raise InvalidRequest("the last message must be the user's")
         return await service.prepare_post(user_id, options.conversation_id, messages[-1].content)
-    return await service.prepare_stateless(user_id, messages, options.document_ids or ())
+    return await service.prepare_stateless(user_id, messages, options.sources())
 
 
 def _extension(turn: Turn, prepared: PreparedTurn) -> dict[str, Any]:
