@@ -82,6 +82,11 @@ class LanceChunkIndex:
         # Lance calls block: they run on these threads, never on the event loop.
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="botgpt-lance")
 
+    @property
+    def path(self) -> Path:
+        """The database directory."""
+        return self._path
+
     async def load(self) -> None:
         """Open (creating) the database directory."""
         await self._run(self._open)

@@ -1,7 +1,8 @@
-"""Dense retrieval latency: top-10 over 100k and 1M chunks of dimension 384.
+"""Dense retrieval latency of the ``memory`` index: top-10 over 100k and 1M chunks of dimension 384.
 
-The index is botgpt's dense retriever over random unit vectors held by the in-memory store
-(the first query builds and caches the float32 matrix; it is not timed). Query embedding is
+The index is botgpt's dense retriever over random unit vectors held by the in-process
+``memory`` chunk index (the embedded default, LanceDB, has its own benchmark:
+``knowledge_scale.py``). Query embedding is
 excluded: a stand-in returns a fixed vector, so only retrieval is measured. The comparison is
 the seed's method: a Python loop computing one cosine per chunk with numpy.
 Targets: p50 <= 15 ms (100k) and <= 150 ms (1M) on 2 cores.
@@ -25,10 +26,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _support import median, percentile
 
-from botgpt.adapters.chunk_cache import ChunkCache
-from botgpt.adapters.dense_retriever import DenseRetriever
-from botgpt.adapters.memory_documents import MemoryDocumentStore
-from botgpt.domain.model import Chunk, Document, DocumentStatus, Vector
+from botgpt.adapters.index_retrievers import DenseRetriever
+from botgpt.adapters.memory_index import MemoryChunkIndex
+from botgpt.domain.model import Chunk, Document, DocumentStatus, SearchScope, Vector
 
 DIMENSION = 384
 DOCUMENTS = 10
@@ -49,8 +49,8 @@ class FixedQueryEmbedder:
         return [array.array("f", vector.tobytes())]
 
 
-async def corpus(size: int, rng: np.random.Generator) -> tuple[MemoryDocumentStore, list[Document], np.ndarray]:
-    store = MemoryDocumentStore()
+async def corpus(size: int, rng: np.random.Generator) -> tuple[MemoryChunkIndex, list[Document], np.ndarray]:
+    store = MemoryChunkIndex()
     vectors = rng.standard_normal((size, DIMENSION), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     documents = []
@@ -68,10 +68,9 @@ async def corpus(size: int, rng: np.random.Generator) -> tuple[MemoryDocumentSto
             updated_at=EPOCH,
             embedder="bench",
         )
-        await store.add_document(document)
         rows = range(d * per_document, (d + 1) * per_document)
         chunks = [Chunk(f"{i:032x}", document.id, i, 0, 0, "", array.array("f", vectors[i].tobytes())) for i in rows]
-        await store.add_chunks(document, chunks, "bench")
+        await store.publish(document, chunks)
         documents.append(document)
     return store, documents, vectors
 
@@ -88,12 +87,13 @@ async def measure(size: int, queries: int, loop_queries: int) -> None:
     rng = np.random.default_rng(size)
     store, documents, vectors = await corpus(size, rng)
     query_vectors = rng.standard_normal((queries + 1, DIMENSION), dtype=np.float32)
-    retriever = DenseRetriever(ChunkCache(store), FixedQueryEmbedder(query_vectors))
-    await retriever.search("warm-up", documents, 10)
+    retriever = DenseRetriever(store, FixedQueryEmbedder(query_vectors))
+    scope = SearchScope("bench", "bench", frozenset(d.id for d in documents))
+    await retriever.search("warm-up", scope, 10)
     timings = []
     for _ in range(queries):
         started = time.perf_counter()
-        hits = await retriever.search("q", documents, 10)
+        hits = await retriever.search("q", scope, 10)
         timings.append((time.perf_counter() - started) * 1000)
     assert len(hits) == 10
     loop = []

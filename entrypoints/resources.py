@@ -143,6 +143,20 @@ async def chunk_index(settings: Settings) -> AsyncIterator[ChunkIndex]:
 
         yield MemoryChunkIndex(k1=settings.bm25_k1, b=settings.bm25_b)
         return
+    if settings.index_engine == "qdrant":
+        from botgpt.adapters.qdrant_index import QdrantChunkIndex
+
+        qdrant = QdrantChunkIndex(
+            url=settings.qdrant_url,
+            path=settings.data_dir / "qdrant",
+            api_key=settings.qdrant_api_key or os.environ.get("QDRANT_API_KEY", ""),
+            prefix=settings.qdrant_collection_prefix,
+            k1=settings.bm25_k1,
+            b=settings.bm25_b,
+        )
+        async for index in _managed(qdrant):
+            yield index
+        return
     from botgpt.adapters.lance_index import LanceChunkIndex, LanceTuning
 
     tuning = LanceTuning(

@@ -111,10 +111,15 @@ class Settings:
     chunk_overlap_tokens: int = _setting(40, "Overlap of consecutive `tokens` chunks, in tokens.")
     index: str = _setting(
         "auto",
-        "Chunk index engine: `lance` (LanceDB files under the data directory), `memory` (in process);"
-        " `auto` is `memory` for `store = memory` and `lance` otherwise.",
-        ("auto", "lance", "memory"),
+        "Chunk index engine: `lance` (LanceDB files under the data directory), `qdrant` (a Qdrant server"
+        " or cluster), `memory` (in process); `auto` is `memory` for `store = memory` and `lance` otherwise.",
+        ("auto", "lance", "qdrant", "memory"),
     )
+    qdrant_url: str = _setting(
+        "", "Qdrant server for `index = qdrant`, e.g. `http://qdrant:6333`; empty runs Qdrant's local mode."
+    )
+    qdrant_api_key: str = _setting("", "Qdrant API key (also read from `QDRANT_API_KEY`).")
+    qdrant_collection_prefix: str = _setting("botgpt_chunks", "Prefix of botgpt's Qdrant collections.")
     index_cache_mb: int = _setting(256, "Most memory the `lance` index's caches hold per process, in MiB.")
     index_flat_limit: int = _setting(
         200_000, "Searches over at most this many chunks are exact; larger ones use the vector index."
@@ -124,8 +129,8 @@ class Settings:
     reranker: str = _setting("", "Reranker of the retrieved chunks, by plugin name (`cross_encoder`); empty: none.")
     rerank_depth: int = _setting(20, "How many retrieved chunks the reranker reorders.")
     reranker_model_path: str = _setting("", "sentence-transformers cross-encoder folder for `cross_encoder`.")
-    bm25_k1: float = _setting(0.9, "BM25 term-frequency saturation.")
-    bm25_b: float = _setting(0.4, "BM25 length normalisation.")
+    bm25_k1: float = _setting(0.9, "BM25 term-frequency saturation (`memory` and `qdrant`; LanceDB's is 1.2).")
+    bm25_b: float = _setting(0.4, "BM25 length normalisation (`memory` and `qdrant`; LanceDB's is 0.75).")
     hybrid_depth: int = _setting(100, "How deep into each ranking hybrid fusion looks.")
     hybrid_fusion: str = _setting(
         "convex", "How hybrid fuses: a convex blend of normalised scores, or reciprocal rank.", ("convex", "rrf")

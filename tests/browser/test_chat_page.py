@@ -16,7 +16,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as when
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.conftest import screenshot
 from tests.e2e.servers import Server
@@ -212,3 +212,55 @@ def test_the_page_works_on_a_phone_sized_screen(page: Any) -> None:
     page.find_element(By.ID, "toggle-sidebar").click()
     wait(page).until(lambda b: b.find_element(By.ID, "sidebar").is_displayed())
     screenshot(page, "sidebar-390x844")
+
+
+def shown_documents(browser: Any) -> list[str]:
+    script = "return [...document.querySelectorAll('#documents .filename')].map(e => e.textContent)"
+    return list(browser.execute_script(script))
+
+
+def test_collections_uploads_with_progress_and_a_collection_scoped_conversation(page: Any, tmp_path: Path) -> None:
+    outside = tmp_path / "canteen.txt"
+    outside.write_text("The canteen serves soup at noon. Friday is pizza day.")
+    page.find_element(By.ID, "file-input").send_keys(str(outside))
+    wait(page, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#documents li[data-status='ready']"))
+
+    page.find_element(By.ID, "new-collection").click()
+    alert = wait(page).until(when.alert_is_present())
+    alert.send_keys("Team handbook")
+    alert.accept()
+    wait(page).until(lambda b: "Team handbook" in b.find_element(By.ID, "drop-text").text)
+    assert page.find_element(By.CSS_SELECTOR, "#collection option:checked").text.startswith("Team handbook")
+    assert shown_documents(page) == []
+
+    handbook = tmp_path / "handbook.txt"
+    handbook.write_text(
+        " ".join(f"Rule {n}: parental leave lasts sixteen weeks and holiday accrues monthly." for n in range(1500))
+    )
+    page.find_element(By.ID, "file-input").send_keys(str(handbook))
+    # Read in one script: the list is re-rendered as progress comes in.
+    read_bar = (
+        "const p = document.querySelector('#documents li progress'); return p && [p.max, p.getAttribute('aria-label')]"
+    )
+    bar = wait(page, 30).until(lambda b: b.execute_script(read_bar))
+    assert bar[0] >= 1 and "passages prepared" in bar[1]
+    screenshot(page, "knowledge-progress-1280x800")
+    wait(page, 120).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#documents li[data-status='ready']"))
+    wait(page).until(lambda b: shown_documents(b) == ["handbook.txt"])
+
+    Select(page.find_element(By.ID, "collection")).select_by_index(0)  # all documents, newest first
+    wait(page).until(lambda b: shown_documents(b)[:2] == ["handbook.txt", "canteen.txt"])
+
+    scope = Select(page.find_element(By.ID, "scope"))
+    scope.select_by_visible_text("Collection: Team handbook")
+    assert "Team handbook" in page.find_element(By.ID, "mode-banner").text
+    answer = ask(page, "How long is parental leave?")
+    chips = [chip.text for chip in answer.find_elements(By.CSS_SELECTOR, ".cite-chip")]
+    assert chips and all("handbook.txt" in chip for chip in chips), chips
+    assert "Team handbook" in page.find_element(By.ID, "mode-banner").text
+    screenshot(page, "knowledge-1280x800")
+
+    scope.select_by_visible_text("All my documents")
+    answer = ask(page, "What is served at noon in the canteen?")
+    chips = [chip.text for chip in answer.find_elements(By.CSS_SELECTOR, ".cite-chip")]
+    assert any("canteen.txt" in chip for chip in chips), chips

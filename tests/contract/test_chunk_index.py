@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import math
+import os
 import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import pytest
 
 from botgpt.adapters.lance_index import LanceChunkIndex, LanceTuning
 from botgpt.adapters.memory_index import MemoryChunkIndex
+from botgpt.adapters.qdrant_index import QdrantChunkIndex
 from botgpt.domain.chunking import chunk_id
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import Chunk, Document, DocumentStatus, SearchScope
@@ -20,7 +22,18 @@ from botgpt.ports.index import ChunkIndex
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DIMENSION = 8
-INDEXES = ["memory", "lance"]
+INDEXES = ["memory", "lance", "qdrant_local", "qdrant_server"]
+
+
+def engine(kind: str, tmp_path: Path) -> ChunkIndex:
+    if kind == "lance":
+        return LanceChunkIndex(tmp_path / "index")
+    if kind == "qdrant_local":
+        return QdrantChunkIndex(path=tmp_path / "qdrant")
+    url = os.environ.get("QDRANT_URL")
+    if not url:
+        pytest.skip("the Qdrant server contract tests need QDRANT_URL (e.g. http://localhost:6333); not set")
+    return QdrantChunkIndex(url=url, prefix=f"botgpt_test_{new_id()[:12]}")
 
 
 @pytest.fixture(params=INDEXES)
@@ -28,12 +41,13 @@ async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "memory":
         yield MemoryChunkIndex()
         return
-    lance = LanceChunkIndex(tmp_path / "index")
-    await lance.load()
+    adapter = engine(request.param, tmp_path)
+    await adapter.load()  # type: ignore[attr-defined]
     try:
-        yield lance
+        yield adapter
     finally:
-        await lance.close()
+        await adapter.remove(sorted(await adapter.indexed_documents()))
+        await adapter.close()  # type: ignore[attr-defined]
 
 
 def document(user: str = "alice", embedder: str = "hashing") -> Document:

@@ -10,6 +10,8 @@ const state = {
   current: null, // the open conversation
   cursor: null,
   documents: new Map(),
+  collections: new Map(),
+  shown: "", // the collection whose documents the panel shows ("" = all documents)
   selected: new Set(),
   streaming: null, // AbortController of the answer being generated
 };
@@ -178,13 +180,29 @@ function newConversation() {
   $("message").focus();
 }
 
+function scopeWords(documentIds, collectionIds) {
+  const names = [
+    ...collectionIds.map((id) => `the collection “${state.collections.get(id)?.name ?? "deleted"}”`),
+    ...documentIds.map((id) => state.documents.get(id)?.filename ?? "a deleted document"),
+  ];
+  return names.length ? names.join(", ") : "all your documents";
+}
+
 function showMode() {
   const banner = $("mode-banner");
-  const ids = state.current ? state.current.document_ids : [...state.selected];
-  const rag = state.current ? state.current.mode === "rag_mode" : ids.length > 0;
+  let rag, words;
+  if (state.current) {
+    rag = state.current.mode === "rag_mode";
+    words = scopeWords(state.current.document_ids, state.current.collection_ids ?? []);
+  } else {
+    const scope = $("scope").value;
+    rag = scope !== "";
+    if (scope === "picked") words = scopeWords([...state.selected], []);
+    else if (scope.startsWith("c:")) words = scopeWords([], [scope.slice(2)]);
+    else words = scopeWords([], []);
+  }
   banner.hidden = !rag;
-  const names = ids.map((id) => state.documents.get(id)?.filename ?? "a deleted document");
-  banner.textContent = rag ? `Answers grounded in: ${names.join(", ")}` : "";
+  banner.textContent = rag ? `Answers grounded in ${words}` : "";
 }
 
 // --- messages ---------------------------------------------------------------------------
@@ -351,7 +369,10 @@ async function* serverSentEvents(response) {
 function turnRequest(text) {
   if (state.current) return [`/api/v1/conversations/${state.current.id}/messages`, { message: text, stream: true }];
   const body = { message: text, stream: true };
-  if (state.selected.size) Object.assign(body, { mode: "rag_mode", document_ids: [...state.selected] });
+  const scope = $("scope").value;
+  if (scope) body.mode = "rag_mode";
+  if (scope === "picked") body.document_ids = [...state.selected];
+  if (scope.startsWith("c:")) body.collection_ids = [scope.slice(2)];
   return ["/api/v1/conversations", body];
 }
 
@@ -420,14 +441,72 @@ function setStreaming(controller) {
 // --- documents --------------------------------------------------------------------------
 
 async function loadDocuments() {
-  const page = await api("/api/v1/documents?limit=100");
-  state.documents = new Map(page.documents.map((d) => [d.document_id, d]));
+  const path = state.shown ? `/api/v1/collections/${state.shown}/documents?limit=100` : "/api/v1/documents?limit=100";
+  const page = await api(path);
+  state.documents = new Map(page.documents.map((d) => [d.document_id, d])); // newest first
   renderDocuments();
+}
+
+async function loadCollections() {
+  const page = await api("/api/v1/collections?limit=100");
+  state.collections = new Map(page.collections.map((c) => [c.id, c]));
+  if (state.shown && !state.collections.has(state.shown)) state.shown = "";
+  renderCollections();
+}
+
+function option(value, text) {
+  const item = document.createElement("option");
+  item.value = value;
+  item.textContent = text;
+  return item;
+}
+
+function renderCollections() {
+  const shown = $("collection");
+  shown.replaceChildren(option("", "All documents"));
+  const scope = $("scope");
+  const chosen = scope.value;
+  scope.replaceChildren(option("", "Nothing: open chat"), option("all", "All my documents"));
+  for (const collection of state.collections.values()) {
+    const counts = collection.document_counts;
+    shown.append(option(collection.id, `${collection.name} (${counts.total})`));
+    scope.append(option(`c:${collection.id}`, `Collection: ${collection.name}`));
+  }
+  scope.append(option("picked", "The documents ticked below"));
+  scope.querySelector('option[value="picked"]').disabled = state.selected.size === 0;
+  shown.value = state.shown;
+  scope.value = [...scope.options].some((o) => o.value === chosen && !o.disabled) ? chosen : "";
+  const target = state.collections.get(state.shown);
+  $("drop-text").replaceChildren(
+    target ? `Drop a file to add it to “${target.name}”, or ` : "Drop a file here or ",
+    Object.assign(document.createElement("span"), { className: "link", textContent: "choose one" }),
+  );
+}
+
+function progressOf(document_) {
+  const { chunks_embedded: done, chunks_total: total } = document_.progress;
+  const bar = document.createElement("progress");
+  bar.max = Math.max(total, 1);
+  bar.value = done;
+  bar.setAttribute("aria-label", `${document_.filename}: ${done} of ${total} passages prepared`);
+  const words = document.createElement("span");
+  words.className = "progress-text";
+  words.textContent = total ? `${Math.floor((100 * done) / total)}%` : "starting";
+  const holder = document.createElement("div");
+  holder.className = "progress";
+  holder.append(bar, words);
+  return holder;
 }
 
 function renderDocuments() {
   const list = $("documents");
   list.replaceChildren();
+  if (!state.documents.size) {
+    const empty = document.createElement("li");
+    empty.className = "hint";
+    empty.textContent = state.shown ? "No documents in this collection yet." : "No documents yet.";
+    list.append(empty);
+  }
   for (const document_ of state.documents.values()) {
     const item = document.createElement("li");
     item.dataset.id = document_.document_id;
@@ -441,16 +520,22 @@ function renderDocuments() {
       if (box.checked) state.selected.add(document_.document_id);
       else state.selected.delete(document_.document_id);
       if (state.current) newConversation();
+      renderCollections();
+      $("scope").value = state.selected.size ? "picked" : "";
       showMode();
     });
-    const progress = document_.progress;
-    const status = document_.status === "processing" ? `processing ${progress.chunks_embedded}/${progress.chunks_total}` : document_.status;
-    label.append(box, ` ${document_.filename} `);
-    const badge = document.createElement("span");
-    badge.className = `badge ${document_.status}`;
-    badge.textContent = document_.error ? `${status}: ${document_.error}` : status;
-    label.append(badge);
+    const name = document.createElement("span");
+    name.className = "filename";
+    name.textContent = document_.filename;
+    label.append(box, name);
     item.append(label);
+    if (document_.status === "pending" || document_.status === "processing") item.append(progressOf(document_));
+    else if (document_.status === "failed") {
+      const badge = document.createElement("span");
+      badge.className = "badge failed";
+      badge.textContent = `failed: ${document_.error}`;
+      item.append(badge);
+    }
     list.append(item);
   }
 }
@@ -459,13 +544,15 @@ async function upload(file) {
   const form = new FormData();
   form.append("file", file);
   if (!state.key) form.append("user_id", OPEN_MODE_USER);
+  if (state.shown) form.append("collection_id", state.shown);
   say(`Uploading ${file.name}…`);
   try {
     const uploaded = await api("/api/v1/documents", { method: "POST", form });
-    state.documents.set(uploaded.document_id, uploaded);
+    state.documents = new Map([[uploaded.document_id, uploaded], ...state.documents]); // newest first
     renderDocuments();
     say(uploaded.duplicate ? `${file.name} was already uploaded.` : `${file.name} uploaded; preparing it…`);
     await followIngestion(uploaded.document_id);
+    await loadCollections();
   } catch (error) {
     sayError(error);
   }
@@ -474,13 +561,38 @@ async function upload(file) {
 async function followIngestion(id) {
   for (;;) {
     const document_ = await api(`/api/v1/documents/${id}`);
-    state.documents.set(id, document_);
+    if (state.documents.has(id)) state.documents.set(id, document_);
     renderDocuments();
     if (document_.status === "ready") return say(`${document_.filename} is ready.`);
     if (document_.status === "failed") return say(`${document_.filename} failed: ${document_.error}`, "error");
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+async function createCollection() {
+  const name = prompt("Name of the new collection");
+  if (!name?.trim()) return;
+  try {
+    const created = await api("/api/v1/collections", { method: "POST", json: { name: name.trim() } });
+    state.shown = created.id;
+    await loadCollections();
+    await loadDocuments();
+    say(`Collection “${created.name}” created: files you drop now go into it.`);
+  } catch (error) {
+    sayError(error);
+  }
+}
+
+$("new-collection").addEventListener("click", createCollection);
+$("collection").addEventListener("change", (event) => {
+  state.shown = event.target.value;
+  renderCollections();
+  loadDocuments().catch(sayError);
+});
+$("scope").addEventListener("change", () => {
+  if (state.current) newConversation();
+  showMode();
+});
 
 const dropZone = $("drop-zone");
 dropZone.addEventListener("dragover", (event) => {
@@ -535,6 +647,7 @@ $("toggle-sidebar").addEventListener("click", () => document.body.classList.togg
 async function start() {
   try {
     await loadConversations();
+    await loadCollections();
     await loadDocuments();
     $("key-dialog").close();
     showUsage();
