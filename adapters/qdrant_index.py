@@ -116,8 +116,8 @@ class QdrantChunkIndex:
         response = await self._client.query_points(
             collection, query=query, using=using, query_filter=_scope_filter(scope), limit=k, with_payload=True
         )
-        hits = [ScoredChunk(_chunk(point), float(point.score), ((kind, rank),)) for rank, point in enumerate(response.points, 1)]
-        return [hit for hit in hits if kind == "dense" or hit.score > 0]
+        points = [point for point in response.points if kind == "dense" or point.score > 0]
+        return [ScoredChunk(_chunk(point), float(point.score), ((kind, rank),)) for rank, point in enumerate(points, 1)]
 
     def _point(self, document: Document, chunk: Chunk) -> Any:
         from qdrant_client import models
@@ -175,7 +175,7 @@ def _any(key: str, values: Sequence[str]) -> Any:
 def _scope_filter(scope: SearchScope) -> Any:
     from qdrant_client import models
 
-    must = [
+    must: list[Any] = [
         models.FieldCondition(key="user_id", match=models.MatchValue(value=scope.user_id)),
         models.FieldCondition(key="embedder", match=models.MatchValue(value=scope.embedder)),
     ]

@@ -154,8 +154,8 @@ async def chunk_index(settings: Settings) -> AsyncIterator[ChunkIndex]:
             k1=settings.bm25_k1,
             b=settings.bm25_b,
         )
-        async for index in _managed(qdrant):
-            yield index
+        async for remote in _managed(qdrant):
+            yield remote
         return
     from botgpt.adapters.lance_index import LanceChunkIndex, LanceTuning
 
