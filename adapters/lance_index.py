@@ -101,6 +101,10 @@ class LanceChunkIndex:
         else:
             await self.remove([document.id])
 
+    async def append(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        if chunks:
+            await self._run(lambda: self._add(document, chunks))
+
     async def remove(self, document_ids: Sequence[str]) -> None:
         if document_ids:
             await self._run(lambda: self._remove(document_ids))
@@ -161,9 +165,12 @@ class LanceChunkIndex:
         return self._tables.get(dimension)
 
     def _publish(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        self._remove([document.id])
+        self._add(document, chunks)
+
+    def _add(self, document: Document, chunks: Sequence[Chunk]) -> None:
         dimension = len(chunks[0].vector)
         rows = self._rows(document, chunks)
-        self._remove([document.id])
         table = self._table_of(dimension)
         if table is None:
             table = self._create(dimension, rows)

@@ -126,5 +126,9 @@ class MemoryDocumentStore:
     async def clear_chunks(self, document_id: str) -> None:
         self._chunks.pop(document_id, None)
 
+    async def chunk_range(self, document_id: str, first: int, count: int) -> list[Chunk]:
+        stored = self._chunks.get(document_id, {})
+        return [stored[n] for n in range(first, first + count) if n in stored]
+
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         return [chunk for _, chunk in sorted(self._chunks.get(document_id, {}).items())]

@@ -56,6 +56,10 @@ class MemoryChunkIndex:
         self._entries[document.id] = _Entry(document.user_id, document.embedder, ordered, normalised_rows(ordered))
         self._lexical.clear()
 
+    async def append(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        held = self._entries.get(document.id)
+        await self.publish(document, [*(held.chunks if held else ()), *chunks])
+
     async def remove(self, document_ids: Sequence[str]) -> None:
         for document_id in document_ids:
             self._entries.pop(document_id, None)

@@ -143,6 +143,11 @@ class MongoDocumentStore:
     async def clear_chunks(self, document_id: str) -> None:
         await self._chunks.delete_many({"document_id": document_id})
 
+    async def chunk_range(self, document_id: str, first: int, count: int) -> list[Chunk]:
+        query = {"document_id": document_id, "ordinal": {"$gte": first, "$lt": first + count}}
+        cursor = self._chunks.find(query).sort("ordinal", ASCENDING)
+        return [CHUNKS.load(doc) async for doc in cursor]
+
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         cursor = self._chunks.find({"document_id": document_id}).sort("ordinal", ASCENDING)
         return [CHUNKS.load(doc) async for doc in cursor]

@@ -64,6 +64,9 @@ class QdrantChunkIndex:
 
     async def publish(self, document: Document, chunks: Sequence[Chunk]) -> None:
         await self.remove([document.id])
+        await self.append(document, chunks)
+
+    async def append(self, document: Document, chunks: Sequence[Chunk]) -> None:
         if not chunks:
             return
         collection = await self._collection(len(chunks[0].vector), create=True)

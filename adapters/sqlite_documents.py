@@ -168,6 +168,15 @@ class SqliteDocumentStore:
         sql = "DELETE FROM chunks WHERE document_id = ?"
         await self._database.run(lambda: self._db.execute(sql, (document_id,)))
 
+    async def chunk_range(self, document_id: str, first: int, count: int) -> list[Chunk]:
+        sql = (
+            "SELECT document_id, ordinal, id, start_offset, end_offset, text, vector FROM chunks"
+            " WHERE document_id = ? AND ordinal >= ? AND ordinal < ? ORDER BY ordinal"
+        )
+        params = (document_id, first, first + count)
+        rows = await self._database.run(lambda: self._db.execute(sql, params).fetchall())
+        return [CHUNKS.load(row) for row in rows]
+
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         sql = (
             "SELECT document_id, ordinal, id, start_offset, end_offset, text, vector FROM chunks"

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _support import median
 
 from botgpt.adapters.file_blobs import FileBlobStorage
-from botgpt.adapters.memory_index import MemoryChunkIndex
+from botgpt.adapters.lance_index import LanceChunkIndex
 from botgpt.adapters.sqlite_db import open_sqlite_database
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.domain.chunking import stream_chunks
@@ -112,13 +112,15 @@ async def ingest(path: Path, data_dir: Path, embedder: Embedder) -> tuple[int, f
     async with open_sqlite_database(data_dir / "db.sqlite3") as database:
         store, blobs = SqliteDocumentStore(database), FileBlobStorage(data_dir / "blobs")
         extractors = extractors_by_extension(plugin_manager())
-        index = MemoryChunkIndex()
+        index = LanceChunkIndex(data_dir / "index")  # the server's default, on disk
+        await index.load()
         service = DocumentService(store, blobs, extractors, index, utc_now, max_upload_bytes=1 << 40)
         document = (await service.upload("bench", path.name, file_blocks(path))).document
         worker = IngestionWorker(store, index, blobs, extractors, SentenceChunker(), embedder, utc_now)
         started = time.perf_counter()
         await worker.run_once()
         elapsed = time.perf_counter() - started
+        await index.close()
         done = await store.get_document(None, document.id)
         assert done is not None and done.status.value == "ready", done
         return done.chunks_total, elapsed

@@ -35,6 +35,7 @@ class IngestionPolicy:
     """Batching, leases and retries of ingestion."""
 
     batch_size: int = 32
+    publish_batch: int = 1024
     lease: timedelta = timedelta(seconds=60)
     embed_attempts: int = 5
     backoff_base: float = 0.5
@@ -126,15 +127,20 @@ class IngestionWorker:
         spans = _numbered_spans(extractor, path, self.chunker, skip=done)
         while batch := await asyncio.to_thread(_take, spans, self.policy.batch_size):
             document = await self._embed_batch(job, document, batch)
-        await self._publish(document)
+        await self._publish(job, document)
         await self._save(document, DocumentStatus.READY, total, total)
         await self.store.finish_job(job)
         log.info("document %s is ready: %d chunks", document.id, total)
 
-    async def _publish(self, document: Document) -> None:
-        # The index mirrors ready documents: it gets the whole document at once, so a search
-        # never sees part of one. A document deleted meanwhile loses its entries again.
-        await self.index.publish(document, await self.store.chunks_of(document.id))
+    async def _publish(self, job: IngestionJob, document: Document) -> None:
+        # The index mirrors ready documents. A large one goes in batches, so memory stays flat;
+        # searches skip it until it is marked ready. One deleted meanwhile loses its entries again.
+        size = self.policy.publish_batch
+        for first in range(0, document.chunks_total, size):
+            batch = await self.store.chunk_range(document.id, first, size)
+            await (self.index.publish if first == 0 else self.index.append)(document, batch)
+            if not await self.store.renew_lease(job, self.clock() + self.policy.lease):
+                raise LeaseLost(document.id)
         if await self.store.get_document(None, document.id) is None:
             await self.index.remove([document.id])
 

@@ -86,3 +86,7 @@ class DocumentStore(Protocol):
     async def chunks_of(self, document_id: str) -> list[Chunk]:
         """All chunks of a document with their vectors, in order."""
         ...
+
+    async def chunk_range(self, document_id: str, first: int, count: int) -> list[Chunk]:
+        """The document's chunks with ordinals ``first`` to ``first + count - 1``, in order."""
+        ...

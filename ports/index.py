@@ -25,6 +25,10 @@ class ChunkIndex(Protocol):
         """Make ``chunks`` (with their vectors) the document's entries, replacing any it had."""
         ...
 
+    async def append(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        """Add more of the document's chunks (a large document is published in batches)."""
+        ...
+
     async def remove(self, document_ids: Sequence[str]) -> None:
         """Drop every entry of these documents; ids without entries are ignored."""
         ...

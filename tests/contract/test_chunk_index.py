@@ -204,3 +204,14 @@ async def test_publishing_no_chunks_removes_the_document(index: ChunkIndex) -> N
     await index.publish(doc, chunks_of(doc, ["buoy"]))
     await index.publish(doc, [])
     assert await index.indexed_documents() == set()
+
+
+async def test_appended_batches_join_the_published_ones(index: ChunkIndex) -> None:
+    doc = document()
+    stored = chunks_of(doc, ["first harbour", "second harbour", "third harbour"])
+    await index.publish(doc, stored[:1])
+    await index.append(doc, stored[1:])
+    hits = await index.lexical(scope(), "harbour", k=10)
+    assert sorted(hit.chunk.ordinal for hit in hits) == [0, 1, 2]
+    await index.publish(doc, stored[2:])  # publishing replaces everything appended before
+    assert [hit.chunk.ordinal for hit in await index.lexical(scope(), "harbour", k=10)] == [2]

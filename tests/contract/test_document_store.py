@@ -124,6 +124,9 @@ async def test_chunks_are_stored_once_with_their_vectors(store: DocumentStore) -
     assert await store.stored_chunk_count(d.id) == 3
     current = await store.get_document(None, d.id)
     assert current is not None and current.chunks_embedded == 3 and current.embedder == "emb"
+    assert [c.ordinal for c in await store.chunk_range(d.id, 1, 5)] == [1, 2]
+    assert await store.chunk_range(d.id, 0, 1) == stored[:1]
+    assert await store.chunk_range(d.id, 3, 2) == []
 
 
 async def test_update_saves_status_progress_and_error(store: DocumentStore) -> None:

@@ -86,7 +86,7 @@ def worker(
         chunker=SentenceChunker(max_chars=80),
         embedder=embedder,
         clock=clock,
-        policy=IngestionPolicy(batch_size=2, lease=timedelta(seconds=30)),
+        policy=IngestionPolicy(batch_size=2, lease=timedelta(seconds=30), publish_batch=3),
         sleep=no_sleep,
     )
 

@@ -8,10 +8,11 @@ import attrs
 import pytest
 
 from botgpt.adapters.memory_documents import MemoryDocumentStore
+from botgpt.adapters.memory_index import MemoryChunkIndex
 from botgpt.domain.documents import DocumentService
 from botgpt.domain.errors import EmbedderError
 from botgpt.domain.ingestion import IngestionWorker
-from botgpt.domain.model import DocumentStatus
+from botgpt.domain.model import DocumentStatus, SearchScope
 from tests.fakes import HashingEmbedder
 from tests.unit.conftest import stream
 
@@ -38,6 +39,27 @@ async def test_ingests_a_document_to_ready(
     text = TEXT.decode()
     assert all(text[c.start : c.end] == c.text for c in chunks)
     assert not await worker.run_once()  # the job is gone
+
+
+async def test_a_ready_document_is_in_the_index_whole_published_in_batches(
+    document_service: DocumentService, worker: IngestionWorker, chunk_index: MemoryChunkIndex
+) -> None:
+    document_id = await upload(document_service)
+    assert await worker.run_once()
+    assert worker.policy.publish_batch < len(SENTENCES)
+    hits = await chunk_index.lexical(SearchScope("alice", "hashing"), "lighthouse", k=100)
+    stored = await worker.store.chunks_of(document_id)
+    assert sorted(hit.chunk.id for hit in hits) == sorted(chunk.id for chunk in stored)
+
+
+async def test_orphaned_index_entries_are_swept_at_start(
+    document_service: DocumentService, worker: IngestionWorker, chunk_index: MemoryChunkIndex
+) -> None:
+    kept, gone = await upload(document_service), await upload(document_service, b"Another text entirely.")
+    assert await worker.run_once() and await worker.run_once()
+    await worker.store.delete_document(gone)  # as if the process died before removing its entries
+    assert await worker.remove_orphans() == 1
+    assert await chunk_index.indexed_documents() == {kept}
 
 
 async def test_a_crash_mid_ingestion_resumes_with_exactly_its_chunks(
