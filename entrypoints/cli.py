@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     engine.set_defaults(run=run_engine)
 
     chat = commands.add_parser("chat", help="chat in the terminal, without HTTP")
-    chat.add_argument("--user", default="local", help="whose conversations to use")
+    chat.add_argument("--user", default=None, help="whose conversations to use (default: BOTGPT_DEFAULT_USER)")
     chat.add_argument("--conversation", default=None, help="continue this conversation id")
     chat.set_defaults(run=_chat)
 
@@ -178,7 +178,8 @@ def settings_table() -> str:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_chat_loop(settings, args.user, args.conversation, sys.stdin, sys.stdout))
+    user = args.user or settings.default_user
+    return asyncio.run(_chat_loop(settings, user, args.conversation, sys.stdin, sys.stdout))
 
 
 async def _chat_loop(settings: Settings, user: str, conversation_id: str | None, stdin: TextIO, stdout: TextIO) -> int:

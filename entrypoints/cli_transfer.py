@@ -29,7 +29,7 @@ def add_transfer_commands(commands: Any) -> None:
 
     importing = commands.add_parser("import", help="store an exported JSON file as a new conversation")
     importing.add_argument("file", type=Path, help="a file written by `botgpt export` or GET …/export")
-    importing.add_argument("--user", default="local", help="the user who will own it")
+    importing.add_argument("--user", default=None, help="the user who will own it (default: BOTGPT_DEFAULT_USER)")
     importing.set_defaults(run=_import)
 
 
@@ -55,7 +55,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         if args.file.stat().st_size > size_limit:
             print(f"botgpt: the file is over the import limit of {settings.max_import_mb} MiB", file=sys.stderr)
             return 1
-        conversation = await transfer.import_tree(args.user, tree_from(parse_export(args.file.read_bytes())))
+        conversation = await transfer.import_tree(
+            args.user or settings.default_user, tree_from(parse_export(args.file.read_bytes()))
+        )
         print(conversation.id)
         print(f"imported {conversation.message_count} messages for {conversation.user_id}", file=sys.stderr)
         return 0

@@ -63,7 +63,7 @@ class Container(containers.DeclarativeContainer):
     policy = settings.provided.policy.call()
     keys = providers.Singleton(KeyService, store=key_store, clock=wall_clock)
     usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock)
-    identity = providers.Singleton(KeyOrSeedIdentity)
+    identity = providers.Singleton(KeyOrSeedIdentity, default_user=settings.provided.default_user)
 
     summary_writer = providers.Resource(resources.summary_writer, plugins=plugins, config=config, chat=chat_model)
     summary_memory = providers.Resource(

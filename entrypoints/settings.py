@@ -34,6 +34,10 @@ class Settings:
     store: str = _setting(
         "sqlite", "Store for conversations, documents, chunks and jobs.", ("sqlite", "memory", "mongo")
     )
+    default_user: str = _setting(
+        "local",
+        "Who requests that name no user act for without API keys: the page, `botgpt chat`, curl, the SDKs.",
+    )
     mongodb_uri: str = _setting("", "MongoDB connection string for `store = mongo` (also read from `MONGODB_URI`).")
     mongodb_database: str = _setting("botgpt", "MongoDB database name.")
     chat_provider: str = _setting(

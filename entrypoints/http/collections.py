@@ -29,7 +29,7 @@ SERVICE = Provide["collections"]
 @blueprint.post("")
 @validate_request(CreateCollectionIn)
 @validate_response(CollectionOut, 201)
-@as_caller(required="user_id is required to create a collection")
+@as_caller(acts=True)
 @inject
 async def create_collection(
     data: CreateCollectionIn, user_id: str, service: CollectionService = SERVICE
@@ -41,7 +41,7 @@ async def create_collection(
 @blueprint.get("")
 @validate_querystring(DocumentListQuery)
 @validate_response(CollectionListOut)
-@as_caller(required="user_id is required to list collections")
+@as_caller(acts=True)
 @inject
 async def list_collections(
     query_args: DocumentListQuery, user_id: str, service: CollectionService = SERVICE

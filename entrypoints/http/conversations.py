@@ -43,18 +43,18 @@ USAGE = Provide["usage"]
 @validate_request(CreateConversationIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
-@as_caller()
+@as_caller(acts=True)
 @inject
 async def create_conversation(
     data: CreateConversationIn,
-    user_id: str | None,
+    user_id: str,
     service: ConversationService = SERVICE,
     usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Start a conversation with its first message; answers with both messages.
     With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
     prepared = await service.prepare_start(
-        user_id or "", data.message, data.mode, data.document_ids or (), data.collection_ids or (), data.filters
+        user_id, data.message, data.mode, data.document_ids or (), data.collection_ids or (), data.filters
     )
     return await answer(service, prepared, data.stream, usage_recorder(usage))
 
@@ -62,7 +62,7 @@ async def create_conversation(
 @blueprint.get("")
 @validate_querystring(ListQuery)
 @validate_response(ConversationListOut)
-@as_caller(required="user_id is required to list conversations")
+@as_caller(acts=True)
 @inject
 async def list_conversations(
     query_args: ListQuery,

@@ -61,7 +61,7 @@ async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
 @documents.post("")
 @validate_response(UploadOut, 201)
 @validate_response(UploadOut, 200)
-@as_caller(required="user_id is required to upload a document", form=True)
+@as_caller(acts=True, form=True)
 @inject
 async def upload_document(user_id: str, service: DocumentService = SERVICE) -> tuple[UploadOut, int]:
     """Upload a file (multipart: `file`, `user_id`, optional `collection_id` and `attributes` as a
@@ -84,7 +84,7 @@ async def upload_document(user_id: str, service: DocumentService = SERVICE) -> t
 @documents.get("")
 @validate_querystring(DocumentListQuery)
 @validate_response(DocumentListOut)
-@as_caller(required="user_id is required to list documents")
+@as_caller(acts=True)
 @inject
 async def list_documents(
     query_args: DocumentListQuery, user_id: str, service: DocumentService = SERVICE
@@ -139,9 +139,9 @@ async def delete_document(
 @search.post("/search")
 @validate_request(SearchIn)
 @validate_response(SearchOut)
-@as_caller()
+@as_caller(acts=True)
 @inject
-async def search_documents(data: SearchIn, user_id: str | None, retrieval: RetrievalService = RETRIEVAL) -> SearchOut:
+async def search_documents(data: SearchIn, user_id: str, retrieval: RetrievalService = RETRIEVAL) -> SearchOut:
     """Rank the chunks of the user's documents for a query; `explain` adds each retriever's rank."""
     sources = ScopeRequest(tuple(data.document_ids or ()), tuple(data.collection_ids or ()), data.filters)
     found = await retrieval.search_with_documents(user_id, data.query, sources, data.k)

@@ -12,7 +12,7 @@ from typing import Protocol
 import attrs
 from quart import Request, g
 
-from botgpt.domain.errors import Forbidden
+from botgpt.domain.errors import Forbidden, InvalidRequest
 from botgpt.domain.model import ApiKey
 
 USER_HEADER = "X-User-Id"
@@ -34,18 +34,29 @@ def current_principal() -> Principal | None:
 class IdentityResolver(Protocol):
     """Resolves the user a request acts for."""
 
+    @property
+    def default_user(self) -> str:
+        """Who a request that names no user acts for in open mode."""
+        ...
+
     def resolve(self, request: Request, claimed: str | None) -> str | None:
         """The user id the request acts for, or None when it names none (open mode only)."""
         ...
 
 
+@attrs.define
 class KeyOrSeedIdentity:
-    """API keys when any exist; the seed's self-declared ``user_id`` otherwise."""
+    """API keys when any exist; the seed's self-declared ``user_id`` otherwise, and
+    ``default_user`` for requests that name none (the page, the CLI, curl and the SDKs alike)."""
+
+    default_user: str = "local"
 
     def resolve(self, request: Request, claimed: str | None) -> str | None:
         named = [c.strip() for c in (claimed, request.args.get("user_id"), request.headers.get(USER_HEADER)) if c]
         principal = current_principal()
         if principal is None:
+            if claimed is not None and not claimed.strip():
+                raise InvalidRequest("user_id must not be empty; leave it out to act as the default user")
             return next((name for name in named if name), None)
         if any(name and name != principal.user_id for name in named):
             raise Forbidden("user_id does not match the API key's user")

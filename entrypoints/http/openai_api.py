@@ -38,7 +38,6 @@ from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.sse import sse_response
 
 blueprint = Blueprint("openai", __name__, url_prefix="/v1")
-OPEN_MODE_USER = "default"
 
 
 @attrs.define
@@ -97,16 +96,16 @@ async def list_models(service: ConversationService = Provide["conversations"]) -
 @blueprint.post("/chat/completions")
 @validate_request(ChatCompletionIn)
 @spends_tokens
-@as_caller(claim="user")
+@as_caller(acts=True, claim="user")
 @inject
 async def chat_completions(
     data: ChatCompletionIn,
-    user_id: str | None,
+    user_id: str,
     service: ConversationService = Provide["conversations"],
     usage: UsageService = Provide["usage"],
 ) -> Any:
     """OpenAI chat completions, streamed (SSE chunks, then ``[DONE]``) or whole."""
-    prepared = await _prepare(service, user_id or OPEN_MODE_USER, data)
+    prepared = await _prepare(service, user_id, data)
     record = usage_recorder(usage)
     if data.stream:
         return sse_response(_chunks(service, prepared, record, request_id()))

@@ -21,23 +21,25 @@ CLAIM_SOURCES = ("data", "query_args")
 
 
 def as_caller(
-    *, required: str | None = None, claim: str = "user_id", source: str | None = None, form: bool = False
+    *, acts: bool = False, claim: str = "user_id", source: str | None = None, form: bool = False
 ) -> Callable[[F], F]:
     """Pass the view the user the request acts for, as ``user_id``.
 
     The claim is the ``claim`` field of the validated body or query string (only of the
     ``source`` keyword, "data" or "query_args", when given; of the multipart form with
-    ``form``); ``identity.py`` decides whether to trust it. With
-    ``required``, a request that names no user answers 422 with that message.
+    ``form``); ``identity.py`` decides whether to trust it. A route that ``acts`` for a user
+    (it creates, lists or searches) acts for the default user when the request names none;
+    the others get ``None`` then (open mode: reads by id skip the owner check, as the seed's).
     """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         async def with_caller(*args: Any, **kwargs: Any) -> Any:
             claimed = (await request.form).get(claim) if form else _claimed(kwargs, claim, source)
-            user_id = _resolver().resolve(request, claimed)
-            if user_id is None and required:
-                raise InvalidRequest(required)
+            resolver = _resolver()
+            user_id = resolver.resolve(request, claimed)
+            if user_id is None and acts:
+                user_id = resolver.default_user
             return await view(*args, user_id=user_id, **kwargs)
 
         return with_caller  # type: ignore[return-value]

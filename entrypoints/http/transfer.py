@@ -51,7 +51,7 @@ async def export_conversation(
 @validate_querystring(OwnerQuery)
 @validate_request(ConversationExport)
 @validate_response(ConversationDetailOut, 201)
-@as_caller(required="user_id is required to import a conversation", source="query_args")
+@as_caller(acts=True, source="query_args")
 @inject
 async def import_conversation(
     query_args: OwnerQuery,

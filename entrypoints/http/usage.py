@@ -18,7 +18,7 @@ blueprint = Blueprint("usage", __name__, url_prefix="/api/v1")
 @blueprint.get("/usage")
 @validate_querystring(ListQuery)
 @validate_response(UsageOut)
-@as_caller(required="user_id is required for usage")
+@as_caller(acts=True)
 @inject
 async def get_usage(
     query_args: ListQuery,

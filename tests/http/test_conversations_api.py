@@ -65,10 +65,14 @@ async def test_list_pages_by_offset_and_cursor(client: Client) -> None:
     assert by_offset["has_more"] is False and by_offset["next_cursor"] is None
 
 
-async def test_listing_needs_a_user(client: Client) -> None:
-    await create(client)
-    error = await error_of(await client.get(API), 422)
-    assert "user_id" in error["message"]
+async def test_requests_naming_no_user_act_as_the_default_user(client: Client) -> None:
+    await create(client)  # alice's
+    unnamed = await client.post(API, json={"message": "who am I?"})
+    assert (await unnamed.get_json())["conversation"]["user_id"] == "local"
+    listing = await (await client.get(API)).get_json()
+    assert [c["user_id"] for c in listing["conversations"]] == ["local"]
+    assert (await (await client.get(API, headers={"X-User-Id": "local"})).get_json())["total"] == 1
+    assert (await (await client.get(f"{API}?user_id=alice")).get_json())["total"] == 1
 
 
 async def test_user_header_identifies_the_caller(client: Client) -> None:
@@ -132,7 +136,6 @@ async def test_other_users_get_404_on_every_method(client: Client) -> None:
         ),
         ({"user_id": "alice", "message": "hi", "document_ids": ["0" * 32]}, 422, "invalid_request"),
         ({"user_id": "", "message": "hi"}, 422, "invalid_request"),
-        ({"message": "hi"}, 422, "invalid_request"),
     ],
 )
 async def test_bad_create_bodies_write_nothing(

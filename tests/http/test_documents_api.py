@@ -117,8 +117,10 @@ async def test_bad_uploads(client: Client) -> None:
     await error_of(too_big, 413)
     no_file = await client.post(DOCS, form={"user_id": "alice"})
     await error_of(no_file, 422)
-    no_user = await client.post(DOCS, files={"file": FileStorage(io.BytesIO(TEXT), filename="a.txt")})
-    await error_of(no_user, 422)
+    blank_user = await client.post(
+        DOCS, form={"user_id": " "}, files={"file": FileStorage(io.BytesIO(TEXT), filename="a.txt")}
+    )
+    await error_of(blank_user, 422)
     assert (await (await client.get(f"{DOCS}?user_id=alice")).get_json())["total"] == 0
 
 
