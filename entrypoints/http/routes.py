@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from dependency_injector.wiring import Provide, inject
 from quart import request
 
-from botgpt.domain.errors import InvalidRequest
 from botgpt.entrypoints.http.identity import IdentityResolver
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
