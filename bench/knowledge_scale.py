@@ -214,9 +214,7 @@ async def search_figures(args: argparse.Namespace, db: Any, index: LanceChunkInd
     scopes = {
         "one user's whole corpus": lambda number, user: ScopeRequest(),
         "within a collection": collection_of,
-        "within a collection, filter year >= 2024": lambda n, u: ScopeRequest(
-            collection_of(n, u).collection_ids, (), recent
-        ),
+        "within a collection, filter year >= 2024": lambda n, u: attrs.evolve(collection_of(n, u), filters=recent),
     }
     for name in ("dense", "bm25", "hybrid"):
         retriever = build_retriever(plugin_manager(), {**config, "retriever": name}, store, index, embedder)
