@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -35,8 +36,8 @@ RESULT_COLUMNS = ["chunk_id", "document_id", "ordinal", "start", "end", "text"]
 class LanceTuning:
     """When the index switches strategy, and how hard approximate search looks."""
 
-    flat_limit: int = 200_000
-    ann_min_rows: int = 256_000
+    flat_limit: int = 20_000
+    ann_min_rows: int = 50_000
     optimize_every: int = 64
     nprobes: int = 32
     refine_factor: int = 4
@@ -79,8 +80,13 @@ class LanceChunkIndex:
         self._db: Any = None
         self._tables: dict[int, Any] = {}
         self._since_optimize = 0
-        # Lance calls block: they run on these threads, never on the event loop.
+        # Lance calls block: they run on these threads, never on the event loop. Maintenance
+        # (compaction, index updates, building the vector index) has a thread of its own, so a
+        # long index build never holds up a publish or a search.
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="botgpt-lance")
+        self._maintenance = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botgpt-lance-maintenance")
+        self._maintaining: Future[None] | None = None
+        self._scheduling = threading.Lock()
 
     @property
     def path(self) -> Path:
@@ -92,7 +98,8 @@ class LanceChunkIndex:
         await self._run(self._open)
 
     async def close(self) -> None:
-        """Let running calls finish and release the threads."""
+        """Let running calls finish (maintenance not yet started is dropped) and release the threads."""
+        self._maintenance.shutdown(wait=True, cancel_futures=True)
         self._threads.shutdown(wait=True)
 
     async def publish(self, document: Document, chunks: Sequence[Chunk]) -> None:
@@ -131,7 +138,7 @@ class LanceChunkIndex:
     async def optimize(self) -> None:
         """Compact small files, fold new rows into the indexes, build the vector index once a
         table is large enough, and drop superseded versions."""
-        await self._run(self._optimize_all)
+        await asyncio.get_running_loop().run_in_executor(self._maintenance, self._optimize_all)
 
     # What follows runs on the Lance threads.
 
@@ -178,7 +185,13 @@ class LanceChunkIndex:
             table.add(rows)
         self._since_optimize += 1
         if self._since_optimize >= self._tuning.optimize_every:
-            self._optimize(table)
+            self._maintain_soon()
+
+    def _maintain_soon(self) -> None:
+        with self._scheduling:
+            self._since_optimize = 0
+            if self._maintaining is None or self._maintaining.done():
+                self._maintaining = self._maintenance.submit(self._optimize_all)
 
     def _rows(self, document: Document, chunks: Sequence[Chunk]) -> Any:
         import numpy as np
@@ -277,7 +290,6 @@ class LanceChunkIndex:
     def _optimize(self, table: Any) -> None:
         from lancedb.index import HnswSq
 
-        self._since_optimize = 0
         with self._exclusive():
             try:
                 if not self._has_vector_index(table) and table.count_rows() >= self._tuning.ann_min_rows:

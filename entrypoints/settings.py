@@ -126,9 +126,9 @@ class Settings:
     qdrant_collection_prefix: str = _setting("botgpt_chunks", "Prefix of botgpt's Qdrant collections.")
     index_cache_mb: int = _setting(256, "Most memory the `lance` index's caches hold per process, in MiB.")
     index_flat_limit: int = _setting(
-        200_000, "Searches over at most this many chunks are exact; larger ones use the vector index."
+        20_000, "Searches over at most this many chunks are exact; larger ones use the vector index."
     )
-    index_ann_min_rows: int = _setting(256_000, "Chunks a `lance` table holds before its vector index is built.")
+    index_ann_min_rows: int = _setting(50_000, "Chunks a `lance` table holds before its vector index is built.")
     retriever: str = _setting("hybrid", "Retriever, by plugin name (`dense`, `bm25`, `hybrid`, or a plugin's).")
     reranker: str = _setting("", "Reranker of the retrieved chunks, by plugin name (`cross_encoder`); empty: none.")
     rerank_depth: int = _setting(20, "How many retrieved chunks the reranker reorders.")
