@@ -14,6 +14,7 @@ import asyncio
 import fcntl
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ class LanceTuning:
     flat_limit: int = 20_000
     ann_min_rows: int = 50_000
     optimize_every: int = 64
+    # Maintenance updates every index of a table, which costs far more once the vector index
+    # exists: at most one run in this many seconds, however fast documents arrive.
+    maintenance_interval: float = 60.0
     nprobes: int = 32
     refine_factor: int = 4
     cache_bytes: int = 256 << 20
@@ -87,6 +91,7 @@ class LanceChunkIndex:
         self._maintenance = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botgpt-lance-maintenance")
         self._maintaining: Future[None] | None = None
         self._scheduling = threading.Lock()
+        self._maintained_at = -float("inf")
 
     @property
     def path(self) -> Path:
@@ -189,8 +194,9 @@ class LanceChunkIndex:
 
     def _maintain_soon(self) -> None:
         with self._scheduling:
-            self._since_optimize = 0
-            if self._maintaining is None or self._maintaining.done():
+            idle = self._maintaining is None or self._maintaining.done()
+            if idle and time.monotonic() - self._maintained_at >= self._tuning.maintenance_interval:
+                self._since_optimize = 0
                 self._maintaining = self._maintenance.submit(self._optimize_all)
 
     def _rows(self, document: Document, chunks: Sequence[Chunk]) -> Any:
@@ -241,7 +247,10 @@ class LanceChunkIndex:
     def _remove(self, document_ids: Sequence[str]) -> None:
         predicate = f"document_id IN ({', '.join(map(quoted, document_ids))})"
         for table in self._all_tables():
-            table.delete(predicate)
+            # Counting reads one column; a delete writes a new version even when nothing matches,
+            # and every version makes the next operation slower (most publishes are of new documents).
+            if table.count_rows(predicate):
+                table.delete(predicate)
 
     def _all_tables(self) -> list[Any]:
         for name in self._table_names():
@@ -286,6 +295,7 @@ class LanceChunkIndex:
     def _optimize_all(self) -> None:
         for table in self._all_tables():
             self._optimize(table)
+        self._maintained_at = time.monotonic()
 
     def _optimize(self, table: Any) -> None:
         from lancedb.index import HnswSq

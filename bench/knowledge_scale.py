@@ -137,7 +137,7 @@ async def write_corpus(args: argparse.Namespace, db: Any, index: LanceChunkIndex
         await store.add_document(doc)
         await store.add_chunks(doc, chunks, "bench")
         timer = time.perf_counter()
-        await index.publish(doc, chunks)
+        await index.append(doc, chunks)  # as the ingestion worker does on a first attempt
         index_seconds += time.perf_counter() - timer
         await store.update_document(attrs.evolve(doc, status=DocumentStatus.READY))
         user, slot = number % args.users, (number // args.users) % COLLECTIONS_PER_USER

@@ -10,6 +10,7 @@ import attrs
 
 from botgpt.domain.errors import CollectionNotFound, DocumentNotFound, InvalidRequest
 from botgpt.domain.ids import checked_id, new_id
+from botgpt.domain.paging import check_paging
 from botgpt.domain.model import Collection, Document, DocumentCounts, Page
 from botgpt.ports.collections import CollectionStore
 from botgpt.ports.documents import DocumentStore
@@ -48,11 +49,6 @@ def page_of(items: Sequence[T], total: int, limit: int, offset: int) -> Page[T]:
     return Page(items=tuple(items), total=total, limit=limit, offset=offset, next_cursor=cursor)
 
 
-def checked_paging(limit: int, offset: int) -> None:
-    if not 1 <= limit <= 100 or offset < 0:
-        raise InvalidRequest("limit must be between 1 and 100 and offset >= 0")
-
-
 @attrs.define
 class CollectionService:
     """Create, list, rename and delete collections, and put a user's documents in them.
@@ -89,7 +85,7 @@ class CollectionService:
 
     async def list_collections(self, user_id: str, limit: int = 20, offset: int = 0) -> Page[CollectionView]:
         """A user's collections, newest first, each with its status counts."""
-        checked_paging(limit, offset)
+        check_paging(limit, offset)
         found = await self.store.list_collections(user_id, limit, offset)
         views = [CollectionView(c, await self.store.document_counts(c.id)) for c in found]
         return page_of(views, await self.store.count_collections(user_id), limit, offset)
@@ -148,7 +144,7 @@ class CollectionService:
         self, user_id: str | None, collection_id: str, limit: int = 20, offset: int = 0
     ) -> Page[Document]:
         """The collection's documents, most recently added first."""
-        checked_paging(limit, offset)
+        check_paging(limit, offset)
         collection = await self.owned(user_id, collection_id)
         ids = await self.store.list_members(collection.id, limit, offset)
         found = [await self.documents.get_document(collection.user_id, d) for d in ids]

@@ -20,6 +20,7 @@ from botgpt.domain.errors import (
     UploadTooLarge,
 )
 from botgpt.domain.ids import checked_id, new_id
+from botgpt.domain.paging import check_paging
 from botgpt.domain.model import AttributeValue, Document, DocumentStatus, Page
 from botgpt.ports.ai import TextExtractor
 from botgpt.ports.blobs import BlobStorage
@@ -204,8 +205,7 @@ class DocumentService:
 
     async def list_documents(self, user_id: str, limit: int = 20, offset: int = 0) -> Page[Document]:
         """A user's documents, newest first."""
-        if not 1 <= limit <= 100 or offset < 0:
-            raise InvalidRequest("limit must be between 1 and 100 and offset >= 0")
+        check_paging(limit, offset)
         items = await self.store.list_documents(user_id, limit, offset)
         total = await self.store.count_documents(user_id)
         more = offset + len(items) < total

@@ -20,6 +20,7 @@ from botgpt.domain.model import (
     Page,
     Siblings,
 )
+from botgpt.domain.paging import check_paging
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.ports.stores import ConversationStore
 
@@ -114,9 +115,6 @@ class ConversationHistory:
 
 
 def _check_page(limit: int, offset: int, cursor: str | None) -> None:
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    if offset < 0:
-        raise InvalidRequest("offset must be >= 0")
+    check_paging(limit, offset, MAX_PAGE_SIZE)
     if cursor and offset:
         raise InvalidRequest("give either cursor or offset, not both")

@@ -134,11 +134,15 @@ class IngestionWorker:
 
     async def _publish(self, job: IngestionJob, document: Document) -> None:
         # The index mirrors ready documents. A large one goes in batches, so memory stays flat;
-        # searches skip it until it is marked ready. One deleted meanwhile loses its entries again.
+        # searches skip it until it is marked ready. Only a resumed job can find entries of its
+        # own (an earlier attempt died while publishing; reindexing removes them before it queues),
+        # so a first attempt appends without asking the index to look for any. A document
+        # deleted meanwhile loses its entries again.
+        if job.attempts > 1:
+            await self.index.remove([document.id])
         size = self.policy.publish_batch
         for first in range(0, document.chunks_total, size):
-            batch = await self.store.chunk_range(document.id, first, size)
-            await (self.index.publish if first == 0 else self.index.append)(document, batch)
+            await self.index.append(document, await self.store.chunk_range(document.id, first, size))
             if not await self.store.renew_lease(job, self.clock() + self.policy.lease):
                 raise LeaseLost(document.id)
         if await self.store.get_document(None, document.id) is None:

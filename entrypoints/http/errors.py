@@ -17,7 +17,7 @@ from quart import Quart, Request, Response, g, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from botgpt.domain.errors import BotgptError, ErrorKind
+from botgpt.domain.errors import InvalidRequest, BotgptError, ErrorKind
 
 log = logging.getLogger("botgpt.http")
 
@@ -70,6 +70,33 @@ class BotgptRequest(Request):
 
     def on_json_loading_failed(self, error: Exception | None) -> Any:
         raise MalformedJson()
+
+    async def get_json(self, *args: Any, **kwargs: Any) -> Any:
+        # A body nested thousands deep exhausts the parser's recursion: a client error, not ours.
+        try:
+            body = await super().get_json(*args, **kwargs)
+        except RecursionError:
+            raise MalformedJson() from None
+        _check_unicode(body)
+        return body
+
+
+def _check_unicode(body: Any) -> None:
+    """JSON's \\u escapes can spell lone surrogates, which no text encoding can carry: refuse
+    them here, as the client's error, before a model or a store fails on them."""
+    pending = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidRequest("the request holds text that is not valid Unicode (a lone surrogate)") from None
 
 
 def request_id() -> str:

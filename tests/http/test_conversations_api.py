@@ -226,3 +226,17 @@ async def test_unexpected_fault_is_a_logged_generic_500(
     assert "0xdeadbeef" not in (await response.get_data(as_text=True))
     assert any("req-42" in record.getMessage() for record in caplog.records)
     assert response.headers["X-Request-ID"] == "req-42"
+
+
+async def test_hostile_bodies_and_queries_get_a_4xx_with_the_error_shape(client: Client) -> None:
+    nested = "[" * 10_000 + "]" * 10_000
+    deep = await client.post(API, data=nested, headers={"Content-Type": "application/json"})
+    assert (await error_of(deep, 400))["code"] == "malformed_json"
+    surrogate = await client.post(
+        API, data='{"user_id": "alice", "message": "hi \\ud800"}', headers={"Content-Type": "application/json"}
+    )
+    assert "lone surrogate" in (await error_of(surrogate, 422))["message"]
+    for path in (API, "/api/v1/documents", "/api/v1/collections"):
+        huge = await client.get(f"{path}?user_id=alice&offset=99999999999999999999")
+        assert "offset must be between 0 and" in (await error_of(huge, 422))["message"], path
+    assert (await (await client.get(f"{API}?user_id=alice")).get_json())["total"] == 0

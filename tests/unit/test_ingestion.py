@@ -52,6 +52,33 @@ async def test_a_ready_document_is_in_the_index_whole_published_in_batches(
     assert sorted(hit.chunk.id for hit in hits) == sorted(chunk.id for chunk in stored)
 
 
+async def test_a_crash_while_publishing_leaves_exactly_the_documents_chunks_after_the_resume(
+    document_service: DocumentService, worker: IngestionWorker, chunk_index: MemoryChunkIndex
+) -> None:
+    document_id = await upload(document_service)
+    original, appended = chunk_index.append, 0
+
+    async def die_on_the_second_batch(document, chunks):  # type: ignore[no-untyped-def]
+        nonlocal appended
+        appended += 1
+        if appended == 2:
+            raise SystemExit("killed")
+        await original(document, chunks)
+
+    chunk_index.append = die_on_the_second_batch  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        await worker.run_once()
+    chunk_index.append = original  # type: ignore[method-assign]
+    assert await chunk_index.indexed_documents() == {document_id}  # one batch got in
+    partial = await worker.store.get_document(None, document_id)
+    assert partial is not None
+    restarted = attrs.evolve(worker, name="restarted", clock=lambda: partial.updated_at + timedelta(minutes=5))
+    assert await restarted.run_once()
+    hits = await chunk_index.lexical(SearchScope("alice", "hashing"), "lighthouse", k=100)
+    stored = await worker.store.chunks_of(document_id)
+    assert sorted(hit.chunk.id for hit in hits) == sorted(chunk.id for chunk in stored)  # no duplicates
+
+
 async def test_orphaned_index_entries_are_swept_at_start(
     document_service: DocumentService, worker: IngestionWorker, chunk_index: MemoryChunkIndex
 ) -> None:
