@@ -24,13 +24,12 @@ from typing import Any, TypeVar
 
 import attrs
 
+from botgpt.adapters.lance_rows import RESULT_COLUMNS, chunk_from_row, chunk_rows, quoted, scope_filter
 from botgpt.adapters.text_analysis import Analyzer
 from botgpt.domain.model import Chunk, Document, ScoredChunk, SearchScope, Vector
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-RESULT_COLUMNS = ["chunk_id", "document_id", "ordinal", "start", "end", "text"]
 
 
 @attrs.frozen
@@ -43,33 +42,10 @@ class LanceTuning:
     # Maintenance updates every index of a table, which costs far more once the vector index
     # exists: at most one run in this many seconds, however fast documents arrive.
     maintenance_interval: float = 60.0
+    quiet_seconds: float = 30.0
     nprobes: int = 32
     refine_factor: int = 4
     cache_bytes: int = 256 << 20
-
-
-def quoted(value: str) -> str:
-    """A SQL string literal (Lance filters are DataFusion SQL)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def scope_filter(scope: SearchScope) -> str:
-    """The filter that confines a search to the scope."""
-    clauses = [f"user_id = {quoted(scope.user_id)}", f"embedder = {quoted(scope.embedder)}"]
-    if scope.document_ids is not None:
-        clauses.append(f"document_id IN ({', '.join(map(quoted, sorted(scope.document_ids)))})")
-    return " AND ".join(clauses)
-
-
-def _chunk(row: dict[str, Any]) -> Chunk:
-    return Chunk(
-        id=row["chunk_id"],
-        document_id=row["document_id"],
-        ordinal=row["ordinal"],
-        start=row["start"],
-        end=row["end"],
-        text=row["text"],
-    )
 
 
 class LanceChunkIndex:
@@ -92,6 +68,7 @@ class LanceChunkIndex:
         self._maintaining: Future[None] | None = None
         self._scheduling = threading.Lock()
         self._maintained_at = -float("inf")
+        self._last_write = -float("inf")
 
     @property
     def path(self) -> Path:
@@ -130,7 +107,8 @@ class LanceChunkIndex:
             return []
         rows = await self._run(lambda: self._dense(table, scope, vector, k))
         return [
-            ScoredChunk(_chunk(row), 1.0 - float(row["_distance"]), (("dense", r),)) for r, row in enumerate(rows, 1)
+            ScoredChunk(chunk_from_row(row), 1.0 - float(row["_distance"]), (("dense", r),))
+            for r, row in enumerate(rows, 1)
         ]
 
     async def lexical(self, scope: SearchScope, query: str, k: int) -> list[ScoredChunk]:
@@ -138,12 +116,12 @@ class LanceChunkIndex:
         if not terms or scope.is_empty:
             return []
         rows = await self._run(lambda: self._lexical(scope, terms, k))
-        return [ScoredChunk(_chunk(row), float(row["_score"]), (("bm25", r),)) for r, row in enumerate(rows, 1)]
+        return [ScoredChunk(chunk_from_row(row), float(row["_score"]), (("bm25", r),)) for r, row in enumerate(rows, 1)]
 
     async def optimize(self) -> None:
         """Compact small files, fold new rows into the indexes, build the vector index once a
         table is large enough, and drop superseded versions."""
-        await asyncio.get_running_loop().run_in_executor(self._maintenance, self._optimize_all)
+        await asyncio.get_running_loop().run_in_executor(self._maintenance, lambda: self._optimize_all(quiet=True))
 
     # What follows runs on the Lance threads.
 
@@ -182,12 +160,13 @@ class LanceChunkIndex:
 
     def _add(self, document: Document, chunks: Sequence[Chunk]) -> None:
         dimension = len(chunks[0].vector)
-        rows = self._rows(document, chunks)
+        rows = chunk_rows(document, chunks, self._analyzer)
         table = self._table_of(dimension)
         if table is None:
             table = self._create(dimension, rows)
         else:
             table.add(rows)
+        self._last_write = time.monotonic()
         self._since_optimize += 1
         if self._since_optimize >= self._tuning.optimize_every:
             self._maintain_soon()
@@ -198,27 +177,6 @@ class LanceChunkIndex:
             if idle and time.monotonic() - self._maintained_at >= self._tuning.maintenance_interval:
                 self._since_optimize = 0
                 self._maintaining = self._maintenance.submit(self._optimize_all)
-
-    def _rows(self, document: Document, chunks: Sequence[Chunk]) -> Any:
-        import numpy as np
-        import pyarrow as pa
-
-        dimension = len(chunks[0].vector)
-        values = pa.array(np.frombuffer(b"".join(chunk.vector.tobytes() for chunk in chunks), dtype=np.float32))
-        return pa.table(
-            {
-                "chunk_id": [chunk.id for chunk in chunks],
-                "document_id": [document.id] * len(chunks),
-                "user_id": [document.user_id] * len(chunks),
-                "embedder": [document.embedder or ""] * len(chunks),
-                "ordinal": pa.array([chunk.ordinal for chunk in chunks], pa.int32()),
-                "start": pa.array([chunk.start for chunk in chunks], pa.int32()),
-                "end": pa.array([chunk.end for chunk in chunks], pa.int32()),
-                "text": [chunk.text for chunk in chunks],
-                "terms": [" ".join(self._analyzer.terms(chunk.text)) for chunk in chunks],
-                "vector": pa.FixedSizeListArray.from_arrays(values, dimension),
-            }
-        )
 
     def _create(self, dimension: int, rows: Any) -> Any:
         from lancedb.index import FTS, BTree
@@ -292,21 +250,31 @@ class LanceChunkIndex:
     def _has_vector_index(self, table: Any) -> bool:
         return any(index.index_type.startswith("IVF") for index in table.list_indices())
 
-    def _optimize_all(self) -> None:
+    def _optimize_all(self, quiet: bool = False) -> None:
+        # Building the vector index takes minutes on a large table, and a build that overlaps
+        # many publishes cannot commit (LanceDB gives up on the conflicts): build it once
+        # writes have paused, or when asked outright.
+        quiet = quiet or time.monotonic() - self._last_write >= self._tuning.quiet_seconds
         for table in self._all_tables():
-            self._optimize(table)
+            self._optimize(table, quiet)
         self._maintained_at = time.monotonic()
 
-    def _optimize(self, table: Any) -> None:
+    def _optimize(self, table: Any, build_vector_index: bool) -> None:
         from lancedb.index import HnswSq
 
         with self._exclusive():
             try:
-                if not self._has_vector_index(table) and table.count_rows() >= self._tuning.ann_min_rows:
+                due = build_vector_index and table.count_rows() >= self._tuning.ann_min_rows
+                if due and not self._has_vector_index(table):
                     table.create_index("vector", config=HnswSq(distance_type="cosine"))
                 table.optimize(cleanup_older_than=timedelta(minutes=5))
-            except Exception:
-                log.exception("optimizing the lance index failed; it stays searchable and is retried later")
+            except Exception as error:  # maintenance may fail; the data stays searchable
+                if "concurrent writers" in str(error):
+                    # A long build lost the race with the documents published meanwhile: normal
+                    # under a bulk load; the next run tries again, and searches scan what it missed.
+                    log.warning("index maintenance deferred: documents were published during it")
+                else:
+                    log.exception("optimizing the lance index failed; it stays searchable and is retried later")
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
