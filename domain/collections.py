@@ -10,8 +10,8 @@ import attrs
 
 from botgpt.domain.errors import CollectionNotFound, DocumentNotFound, InvalidRequest
 from botgpt.domain.ids import checked_id, new_id
-from botgpt.domain.paging import check_paging
 from botgpt.domain.model import Collection, Document, DocumentCounts, Page
+from botgpt.domain.paging import check_paging
 from botgpt.ports.collections import CollectionStore
 from botgpt.ports.documents import DocumentStore
 

@@ -20,8 +20,8 @@ from botgpt.domain.errors import (
     UploadTooLarge,
 )
 from botgpt.domain.ids import checked_id, new_id
-from botgpt.domain.paging import check_paging
 from botgpt.domain.model import AttributeValue, Document, DocumentStatus, Page
+from botgpt.domain.paging import check_paging
 from botgpt.ports.ai import TextExtractor
 from botgpt.ports.blobs import BlobStorage
 from botgpt.ports.collections import CollectionStore

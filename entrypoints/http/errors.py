@@ -17,7 +17,7 @@ from quart import Quart, Request, Response, g, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from botgpt.domain.errors import InvalidRequest, BotgptError, ErrorKind
+from botgpt.domain.errors import BotgptError, ErrorKind, InvalidRequest
 
 log = logging.getLogger("botgpt.http")
 
