@@ -223,7 +223,9 @@ async def search_figures(args: argparse.Namespace, db: Any, index: LanceChunkInd
             timings, _ = await timed(retrieval, queries, scope)
             report(f"{name}, {label}", timings)
     per_user = args.chunks // args.users
-    print(f"(each user holds {per_user:,} chunks: exact search below index_flat_limit)")
+    limit = Settings.load().index_flat_limit
+    plan = "exact scans" if per_user <= limit else "the vector index, under the user's filter"
+    print(f"(each user holds {per_user:,} chunks; index_flat_limit is {limit:,}: {plan})")
     if per_user > Settings.load().index_flat_limit:
         await ann_recall(db, index, embedder, queries)
 
