@@ -228,7 +228,7 @@ class LanceChunkIndex:
             table.search(list(vector), vector_column_name="vector")
             .distance_type("cosine")
             .where(where, prefilter=True)
-            .select(RESULT_COLUMNS)
+            .select([*RESULT_COLUMNS, "_distance"])
             .limit(k)
         )
         if self._has_vector_index(table) and table.count_rows(where) > self._tuning.flat_limit:
