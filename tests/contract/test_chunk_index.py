@@ -19,6 +19,7 @@ from botgpt.domain.chunking import chunk_id
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import Chunk, Document, DocumentStatus, SearchScope
 from botgpt.ports.index import ChunkIndex
+from tests.contract.factories import new_document
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DIMENSION = 8
@@ -51,18 +52,7 @@ async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def document(user: str = "alice", embedder: str = "hashing") -> Document:
-    return Document(
-        id=new_id(),
-        user_id=user,
-        filename="notes.txt",
-        content_type="text/plain",
-        size_bytes=10,
-        sha256=new_id(),
-        status=DocumentStatus.READY,
-        created_at=T0,
-        updated_at=T0,
-        embedder=embedder,
-    )
+    return new_document(user, status=DocumentStatus.READY, embedder=embedder)
 
 
 def axis(position: int, tilt: float = 0.0) -> array.array[float]:

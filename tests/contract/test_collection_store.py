@@ -17,10 +17,11 @@ from botgpt.adapters.mongo_documents import MongoDocumentStore
 from botgpt.adapters.sqlite_collections import SqliteCollectionStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.domain.ids import new_id
-from botgpt.domain.model import Collection, Document, DocumentCounts, DocumentStatus
+from botgpt.domain.model import Collection, DocumentCounts, DocumentStatus
 from botgpt.ports.collections import CollectionStore
 from botgpt.ports.documents import DocumentStore
 from tests.contract.conftest import BACKENDS, backend
+from tests.contract.factories import new_document
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -56,18 +57,7 @@ def collection(user: str = "alice", minute: int = 0, name: str = "HR handbook") 
 
 
 async def stored_document(stores: Stores, user: str = "alice", status: DocumentStatus = DocumentStatus.READY) -> str:
-    document = Document(
-        id=new_id(),
-        user_id=user,
-        filename="a.txt",
-        content_type="text/plain",
-        size_bytes=1,
-        sha256=new_id(),
-        status=status,
-        created_at=T0,
-        updated_at=T0,
-        attributes={"year": 2025, "team": "hr"},
-    )
+    document = new_document(user, status=status, attributes={"year": 2025, "team": "hr"})
     await stores.documents.add_document(document)
     return document.id
 

@@ -18,6 +18,7 @@ from botgpt.domain.ids import new_id
 from botgpt.domain.model import Chunk, Document, DocumentStatus
 from botgpt.ports.documents import DocumentStore
 from tests.contract.conftest import BACKENDS, backend
+from tests.contract.factories import new_document
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -32,18 +33,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def document(user: str = "alice", minute: int = 0, sha: str | None = None) -> Document:
-    at = T0 + timedelta(minutes=minute)
-    return Document(
-        id=new_id(),
-        user_id=user,
-        filename="notes.txt",
-        content_type="text/plain",
-        size_bytes=10,
-        sha256=sha or new_id(),
-        status=DocumentStatus.PENDING,
-        created_at=at,
-        updated_at=at,
-    )
+    return new_document(user, minute, sha256=sha or new_id())
 
 
 def chunks(doc: Document, ordinals: range) -> list[Chunk]:
