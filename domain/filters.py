@@ -102,6 +102,8 @@ def _parse(raw: Any, where: str, depth: int, counter: list[int]) -> Filter:
         if counter[0] > MAX_CONDITIONS:
             raise InvalidFilter(f"a filter may hold at most {MAX_CONDITIONS} comparisons")
         return _comparison(raw, where)
+    if kind is None:
+        raise InvalidFilter(f"{where}.type is required: one of {', '.join(COMPARISONS + COMPOUNDS)}")
     raise InvalidFilter(f"{where}.type must be one of {', '.join(COMPARISONS + COMPOUNDS)}; got {kind!r}")
 
 

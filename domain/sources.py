@@ -70,6 +70,9 @@ class Grounding:
         """The best passages for the question that fit beside the system prompt and the question."""
         assert self.retrieval is not None
         found = await self.retrieval.search_scope(user_message.content, scope, self.policy.rag_top_k)
+        if not found.hits:
+            # Answering without grounding would misrepresent the answer as grounded.
+            raise DocumentsUnavailable("nothing in this conversation's scope is ready to search: no passage was found")
         room = self.prompts.budget().history_room(
             self.tokens.count(system), user_message.tokens + GROUNDING_OVERHEAD_TOKENS
         )

@@ -161,6 +161,7 @@ async def test_attribute_changes_apply_to_the_next_search(client: Client) -> Non
     ("filters", "says"),
     [
         ({"type": "like", "key": "a", "value": 1}, "filters.type must be one of"),
+        ({"key": "a", "value": 1}, "filters.type is required"),
         ({"type": "gt", "key": "year", "value": "2024"}, "filters.value must be a number for `gt`"),
         ({"type": "in", "key": "team", "value": []}, "filters.value must be a list"),
         ({"type": "and", "filters": []}, "filters.filters must be a non-empty list"),
@@ -227,6 +228,13 @@ async def test_a_rag_conversation_with_a_filter_and_bad_scopes(client: Client, c
     assert "canteen" not in chat.prompts[-1][-1].content
     foreign = await client.post("/api/v1/conversations", json={**body, "collection_ids": ["0" * 32]})
     await error_of(foreign, 404)
+    empty = await new_collection(client, "Empty")
+    ungrounded = await client.post("/api/v1/conversations", json={**body, "collection_ids": [empty["id"]]})
+    assert (await error_of(ungrounded, 409))["code"] == "documents_unavailable"
+    nothing = await client.post(
+        "/api/v1/conversations", json={**body, "filters": {"type": "eq", "key": "team", "value": "x"}}
+    )
+    await error_of(nothing, 409)
     bad = await client.post("/api/v1/conversations", json={**body, "filters": {"type": "gt", "key": "a", "value": "b"}})
     await error_of(bad, 422)
     open_chat = await client.post("/api/v1/conversations", json={**body, "mode": "open_chat", "filters": hr_only})
@@ -236,22 +244,25 @@ async def test_a_rag_conversation_with_a_filter_and_bad_scopes(client: Client, c
 async def test_the_openai_endpoint_takes_the_same_scope(client: Client, live_server: str) -> None:
     hr = await new_collection(client)
     handbook = await upload_into(client, HANDBOOK, "leave.txt", hr["id"])
-    await upload_into(client, MENU, "menu.txt")
+    menu = await upload_into(client, MENU, "menu.txt")
     messages = [{"role": "user", "content": "How long is parental leave?"}]
     async with openai.AsyncOpenAI(
         base_url=f"{live_server}/v1", api_key="unused", default_headers={"X-User-Id": "alice"}, max_retries=0
     ) as sdk:
-        for scope in (
-            {"collection_ids": [hr["id"]]},
-            {"all_documents": True, "filters": {"type": "eq", "key": "x", "value": 1}},
-        ):
+        for scope, cited in (({"collection_ids": [hr["id"]]}, {handbook}), ({"all_documents": True}, {handbook, menu})):
             reply = await sdk.chat.completions.create(
                 model="botgpt",
                 messages=messages,
                 extra_body={"botgpt": scope},  # type: ignore[arg-type]
             )
-            cited = {c["document_id"] for c in reply.botgpt["citations"]}  # type: ignore[attr-defined]
-            assert cited == ({handbook} if "collection_ids" in scope else set())
+            assert {c["document_id"] for c in reply.botgpt["citations"]} <= cited  # type: ignore[attr-defined]
+            assert reply.botgpt["citations"]  # type: ignore[attr-defined]
+        with pytest.raises(openai.ConflictError):  # a filter that matches no document: nothing to ground in
+            await sdk.chat.completions.create(
+                model="botgpt",
+                messages=messages,
+                extra_body={"botgpt": {"all_documents": True, "filters": {"type": "eq", "key": "x", "value": 1}}},  # type: ignore[arg-type]
+            )
         with pytest.raises(openai.NotFoundError):
             await sdk.chat.completions.create(
                 model="botgpt",
