@@ -150,7 +150,3 @@ class CollectionService:
         found = [await self.documents.get_document(collection.user_id, d) for d in ids]
         total = (await self.store.document_counts(collection.id)).total
         return page_of([d for d in found if d is not None], total, limit, offset)
-
-    async def owned_ids(self, user_id: str, collection_ids: Sequence[str]) -> list[str]:
-        """Those of ``collection_ids`` that still exist and belong to the user, in order."""
-        return [c for c in dict.fromkeys(collection_ids) if await self.store.get_collection(user_id, c) is not None]

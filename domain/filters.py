@@ -152,8 +152,3 @@ def _only_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
 def matching(filter_: Filter, attributes: Mapping[str, Mapping[str, AttributeValue]]) -> set[str]:
     """The ids (keys of ``attributes``) whose attributes the filter matches."""
     return {key for key, values in attributes.items() if filter_.matches(values)}
-
-
-def document_filter(raw: Mapping[str, Any] | None) -> Filter | None:
-    """``parse_filter`` for an optional filter."""
-    return None if raw is None else parse_filter(raw)
