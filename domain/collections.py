@@ -49,6 +49,17 @@ def page_of(items: Sequence[T], total: int, limit: int, offset: int) -> Page[T]:
     return Page(items=tuple(items), total=total, limit=limit, offset=offset, next_cursor=cursor)
 
 
+async def owned_collection(store: CollectionStore | None, user_id: str | None, collection_id: str) -> Collection:
+    """The collection, if the user owns it; ``CollectionNotFound`` otherwise (also for another
+    user's), and ``InvalidRequest`` where no collection store is configured."""
+    if store is None:
+        raise InvalidRequest("collections are not available with this store")
+    found = await store.get_collection(user_id, checked_id(collection_id, "collection id"))
+    if found is None:
+        raise CollectionNotFound()
+    return found
+
+
 @attrs.define
 class CollectionService:
     """Create, list, rename and delete collections, and put a user's documents in them.
@@ -78,10 +89,7 @@ class CollectionService:
 
     async def owned(self, user_id: str | None, collection_id: str) -> Collection:
         """The collection, if the user owns it; ``CollectionNotFound`` otherwise."""
-        found = await self.store.get_collection(user_id, checked_id(collection_id, "collection id"))
-        if found is None:
-            raise CollectionNotFound()
-        return found
+        return await owned_collection(self.store, user_id, collection_id)
 
     async def list_collections(self, user_id: str, limit: int = 20, offset: int = 0) -> Page[CollectionView]:
         """A user's collections, newest first, each with its status counts."""

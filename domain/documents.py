@@ -11,8 +11,8 @@ from typing import Any
 import attrs
 
 from botgpt.domain.attributes import checked_attributes
+from botgpt.domain.collections import owned_collection
 from botgpt.domain.errors import (
-    CollectionNotFound,
     DocumentNotFound,
     InvalidRequest,
     UnreadableDocument,
@@ -113,7 +113,7 @@ class DocumentService:
             raise InvalidRequest("user_id must not be empty")
         checked = checked_attributes(attributes or {})
         if collection_id is not None:
-            await self._owned_collection(user_id, collection_id)
+            await owned_collection(self.collections, user_id, collection_id)
         upload = await self._stored(user_id, filename, stream, extractor, checked)
         if collection_id is not None and self.collections is not None:
             await self.collections.add_members(collection_id, [upload.document.id])
@@ -126,12 +126,6 @@ class DocumentService:
         if not await self.store.set_attributes(document.id, checked, self.clock()):
             raise DocumentNotFound()
         return await self.get(user_id, document_id)
-
-    async def _owned_collection(self, user_id: str, collection_id: str) -> None:
-        if self.collections is None:
-            raise InvalidRequest("collections are not available with this store")
-        if await self.collections.get_collection(user_id, checked_id(collection_id, "collection id")) is None:
-            raise CollectionNotFound()
 
     async def _stored(
         self,

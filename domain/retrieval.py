@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import attrs
 
+from botgpt.domain.collections import owned_collection
 from botgpt.domain.errors import (
-    CollectionNotFound,
     DocumentNotFound,
     DocumentNotReady,
     EmbedderMismatch,
@@ -91,11 +91,9 @@ class RetrievalService:
         return SearchScope(owner, self.embedder.name, None if ids is None else frozenset(ids))
 
     async def _members(self, user_id: str, collection_ids: Sequence[str]) -> set[str]:
-        if self.collections is None:
-            raise InvalidRequest("collections are not available with this store")
         for collection_id in dict.fromkeys(collection_ids):
-            if await self.collections.get_collection(user_id, checked_id(collection_id, "collection id")) is None:
-                raise CollectionNotFound(f"collection {collection_id} not found")
+            await owned_collection(self.collections, user_id, collection_id)
+        assert self.collections is not None  # owned_collection refuses without a store
         return await self.collections.member_ids(collection_ids)
 
     async def search_scope(self, query: str, scope: SearchScope, k: int) -> SearchResult:
