@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from botgpt.domain.branches import index_by_id, path_to
-from botgpt.domain.errors import ConversationNotFound
+from botgpt.domain.errors import ConversationNotFound, TurnConflict
 from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
 
@@ -26,10 +26,14 @@ class MemoryConversationStore:
         self._conversations[conversation.id] = conversation
         self._messages[conversation.id] = list(messages)
 
-    async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+    async def append_messages(
+        self, conversation: Conversation, messages: Sequence[Message], *, expected_leaf_id: str | None
+    ) -> None:
         stored = self._conversations.get(conversation.id)
         if stored is None:
             raise ConversationNotFound("conversation not found")
+        if stored.active_leaf_id != expected_leaf_id:
+            raise TurnConflict("another turn in this conversation was stored first; fetch it and send again")
         # Counters are incremented, not overwritten, so concurrent turns add up.
         self._conversations[conversation.id] = attrs.evolve(
             stored,

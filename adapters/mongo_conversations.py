@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from botgpt.adapters.mongo_schema import MONGO, Database
 from botgpt.adapters.records import RecordMap
-from botgpt.domain.errors import ConversationNotFound
+from botgpt.domain.errors import ConversationNotFound, TurnConflict
 from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
 CONVERSATIONS = RecordMap(Conversation, MONGO)
@@ -37,9 +37,12 @@ class MongoConversationStore:
         if messages:
             await self._messages.insert_many([_message_doc(m, seq) for seq, m in enumerate(messages)])
 
-    async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+    async def append_messages(
+        self, conversation: Conversation, messages: Sequence[Message], *, expected_leaf_id: str | None
+    ) -> None:
+        # Compare-and-set on the active leaf, so that a concurrent turn never forks silently.
         before = await self._conversations.find_one_and_update(
-            {"_id": conversation.id},
+            {"_id": conversation.id, "active_leaf_id": expected_leaf_id},
             {
                 "$inc": {
                     "message_count": len(messages),
@@ -53,7 +56,12 @@ class MongoConversationStore:
             return_document=ReturnDocument.BEFORE,
         )
         if before is None:
-            raise ConversationNotFound("conversation not found")
+            exists = await self._conversations.count_documents({"_id": conversation.id}, limit=1)
+            raise (
+                TurnConflict("another turn in this conversation was stored first; fetch it and send again")
+                if exists
+                else ConversationNotFound("conversation not found")
+            )
         first = before["next_seq"]
         await self._messages.insert_many([_message_doc(m, first + n) for n, m in enumerate(messages)])
 

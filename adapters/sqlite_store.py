@@ -9,7 +9,7 @@ from typing import Any
 
 from botgpt.adapters.records import RecordMap
 from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, open_sqlite_database, stamp
-from botgpt.domain.errors import ConversationNotFound
+from botgpt.domain.errors import ConversationNotFound, TurnConflict
 from botgpt.domain.model import Conversation, ListPosition, Message, Summary
 
 CONVERSATIONS = RecordMap(Conversation, SQLITE)
@@ -49,13 +49,17 @@ class SqliteConversationStore:
 
         await self._database.transaction(work)
 
-    async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+    async def append_messages(
+        self, conversation: Conversation, messages: Sequence[Message], *, expected_leaf_id: str | None
+    ) -> None:
         def work() -> None:
-            # Counters are incremented, not overwritten, so concurrent turns add up.
+            # Compare-and-set on the active leaf: a concurrent turn in another worker must not
+            # fork the branch silently. Counters are incremented all the same.
             updated = self._db.execute(
                 "UPDATE conversations SET updated_at = ?, message_count = message_count + ?,"
                 " total_tokens = total_tokens + ?, prompt_tokens = prompt_tokens + ?,"
-                " completion_tokens = completion_tokens + ?, active_leaf_id = ? WHERE id = ?",
+                " completion_tokens = completion_tokens + ?, active_leaf_id = ?"
+                " WHERE id = ? AND active_leaf_id IS ?",
                 (
                     stamp(conversation.updated_at),
                     len(messages),
@@ -64,13 +68,20 @@ class SqliteConversationStore:
                     sum(m.completion_tokens for m in messages),
                     conversation.active_leaf_id,
                     conversation.id,
+                    expected_leaf_id,
                 ),
             )
             if updated.rowcount == 0:
-                raise ConversationNotFound("conversation not found")
+                raise self._why_not_appended(conversation.id)
             self._insert_messages(messages)
 
         await self._database.transaction(work)
+
+    def _why_not_appended(self, conversation_id: str) -> Exception:
+        exists = self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        if exists is None:
+            return ConversationNotFound("conversation not found")
+        return TurnConflict("another turn in this conversation was stored first; fetch it and send again")
 
     def _insert_messages(self, messages: Sequence[Message]) -> None:
         self._db.executemany(

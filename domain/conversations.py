@@ -233,7 +233,9 @@ class ConversationService:
             conversation = attrs.evolve(conversation, title=await self._title(turn.user_message.content, conversation))
             await self.store.add_conversation(conversation, new_messages)
         else:
-            await self.store.append_messages(conversation, new_messages)
+            await self.store.append_messages(
+                conversation, new_messages, expected_leaf_id=turn.conversation.active_leaf_id
+            )
         if self.after_turn is not None:
             self.after_turn.schedule(conversation)
         return Turn(conversation, turn.user_message, answer)

@@ -125,6 +125,11 @@ class NothingToRegenerate(Conflict, code="nothing_to_regenerate"):
     """The active branch has no user message to answer again."""
 
 
+class TurnConflict(Conflict, code="turn_conflict"):
+    """Another turn in the conversation was stored (or its branch switched) while this one was
+    being answered; this one was not stored, so that neither silently forks the other."""
+
+
 class DocumentNotReady(Conflict, code="document_not_ready", public=("document_id", "status")):
     """A document is still being ingested, or failed; ``status`` says which."""
 

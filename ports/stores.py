@@ -20,11 +20,16 @@ class ConversationStore(Protocol):
         """Store a new conversation together with its first messages, atomically."""
         ...
 
-    async def append_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+    async def append_messages(
+        self, conversation: Conversation, messages: Sequence[Message], *, expected_leaf_id: str | None
+    ) -> None:
         """Add messages to the tree, increment the conversation's counters by theirs, and save
-        its ``updated_at`` and ``active_leaf_id``, atomically.
+        its ``updated_at`` and ``active_leaf_id``, atomically, if the stored active leaf is
+        still ``expected_leaf_id`` (the one the turn was prepared against).
 
-        Raises ``ConversationNotFound`` if the conversation was deleted meanwhile.
+        Raises ``ConversationNotFound`` if the conversation was deleted meanwhile, and
+        ``TurnConflict`` if another turn (or a branch switch) moved its active leaf meanwhile:
+        nothing is stored then.
         """
         ...
 

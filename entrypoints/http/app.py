@@ -12,6 +12,7 @@ from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.container import Container, build_container
 from botgpt.entrypoints.core import provided, start_resources, stop_resources
 from botgpt.entrypoints.http import (
+    bodies,
     branches,
     collections,
     conversations,
@@ -69,6 +70,7 @@ def create_app(container: Container | None = None) -> Quart:
     errors.install_error_handling(
         app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10), import_limit=settings.max_import_mb << 20
     )
+    bodies.install_body_draining(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.extensions["botgpt.container"] = container

@@ -14,7 +14,7 @@ from botgpt.adapters.memory_store import MemoryConversationStore
 from botgpt.adapters.mongo_conversations import MongoConversationStore
 from botgpt.adapters.sqlite_db import MIGRATIONS
 from botgpt.adapters.sqlite_store import SqliteConversationStore, open_sqlite_store
-from botgpt.domain.errors import ConversationNotFound
+from botgpt.domain.errors import ConversationNotFound, TurnConflict
 from botgpt.domain.ids import new_id
 from botgpt.domain.model import Conversation, ListPosition, Message, Mode, Role, Summary
 from botgpt.ports.stores import ConversationStore
@@ -117,7 +117,7 @@ async def test_append_adds_messages_and_increments_counters(store: ConversationS
         total_tokens=9,
     )
     new = [message(c.id, "e f g", second=5), message(c.id, "h i", Role.ASSISTANT, second=6)]
-    await store.append_messages(update, new)
+    await store.append_messages(update, new, expected_leaf_id=c.active_leaf_id)
 
     stored = await store.get_conversation("alice", c.id)
     assert stored is not None
@@ -132,7 +132,23 @@ async def test_append_to_a_deleted_conversation_fails(store: ConversationStore) 
     await store.add_conversation(c, [])
     await store.delete_conversation(c.id)
     with pytest.raises(ConversationNotFound):
-        await store.append_messages(c, [message(c.id, "late")])
+        await store.append_messages(c, [message(c.id, "late")], expected_leaf_id=c.active_leaf_id)
+
+
+async def test_append_against_a_moved_leaf_stores_nothing(store: ConversationStore) -> None:
+    c = conversation()
+    first = message(c.id, "first")
+    await store.add_conversation(attrs.evolve(c, active_leaf_id=first.id), [first])
+    winner, loser = reply(first, "winner", Role.USER), reply(first, "loser", Role.USER)
+    await store.append_messages(attrs.evolve(c, active_leaf_id=winner.id), [winner], expected_leaf_id=first.id)
+
+    # The second turn was prepared against ``first`` too; it must not fork a silent branch.
+    with pytest.raises(TurnConflict):
+        await store.append_messages(attrs.evolve(c, active_leaf_id=loser.id), [loser], expected_leaf_id=first.id)
+
+    stored = await store.get_conversation("alice", c.id)
+    assert stored is not None and stored.active_leaf_id == winner.id
+    assert [m.content for m in await store.list_messages(c.id)] == ["first", "winner"]
 
 
 def reply(parent: Message, text: str, role: Role = Role.ASSISTANT) -> Message:
@@ -149,7 +165,7 @@ async def branched(store: ConversationStore) -> tuple[Conversation, list[Message
     u2b = reply(a1, "u2b", Role.USER)
     a2b = reply(u2b, "a2b")
     await store.add_conversation(attrs.evolve(c, active_leaf_id=a2.id), [u1, a1, u2, a2])
-    await store.append_messages(attrs.evolve(c, active_leaf_id=a2b.id), [u2b, a2b])
+    await store.append_messages(attrs.evolve(c, active_leaf_id=a2b.id), [u2b, a2b], expected_leaf_id=a2.id)
     return c, [u1, a1, u2, a2, u2b, a2b]
 
 

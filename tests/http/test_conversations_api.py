@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -240,3 +241,34 @@ async def test_hostile_bodies_and_queries_get_a_4xx_with_the_error_shape(client:
         huge = await client.get(f"{path}?user_id=alice&offset=99999999999999999999")
         assert "offset must be between 0 and" in (await error_of(huge, 422))["message"], path
     assert (await (await client.get(f"{API}?user_id=alice")).get_json())["total"] == 0
+
+
+async def test_concurrent_turns_never_fork_silently(
+    client: Client, chat: ScriptedChatModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = (await create(client))["conversation_id"]
+    answer = chat.complete
+
+    async def slow_answer(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)  # every turn is prepared before the first one is stored
+        return await answer(*args, **kwargs)
+
+    monkeypatch.setattr(chat, "complete", slow_answer)
+    posts = [client.post(f"{API}/{cid}/messages", json={"message": f"question {n}"}) for n in range(5)]
+    responses = await asyncio.gather(*posts)
+
+    stored = [await r.get_json() for r in responses if r.status_code == 201]
+    refused = [await error_of(r, 409) for r in responses if r.status_code != 201]
+    assert len(stored) == 1 and len(refused) == 4
+    assert {e["code"] for e in refused} == {"turn_conflict"}
+    # Every turn that answered 201 is on the visible history; nothing vanished into a branch.
+    detail = await (await client.get(f"{API}/{cid}")).get_json()
+    visible = {m["id"] for m in detail["messages"]}
+    assert {body["assistant_message"]["id"] for body in stored} <= visible
+    assert detail["conversation"]["message_count"] == 4
+
+    # Sent again one after another, each turn sees the one before.
+    monkeypatch.setattr(chat, "complete", answer)
+    again = await client.post(f"{API}/{cid}/messages", json={"message": "question again"})
+    assert again.status_code == 201
+    assert len((await (await client.get(f"{API}/{cid}")).get_json())["messages"]) == 6
