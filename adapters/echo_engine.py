@@ -1,4 +1,7 @@
-"""A tiny engine that answers by echoing the last user message, one word per step.
+"""A tiny engine that answers by echoing the last user message, one word (token) per step.
+
+It honours ``max_tokens`` (in words) and stop sequences as the real engine does; it samples
+nothing, so temperature, top_p and seed change nothing.
 
 It runs in the real engine process, behind the real socket and supervisor, so the server's
 process handling can be tested (and a UI developed) without loading a model. Select it with
@@ -12,7 +15,8 @@ from typing import Any
 
 import attrs
 
-from botgpt.adapters.engine_protocol import TOO_LARGE, Job
+from botgpt.adapters.engine_protocol import CUT_AT_LENGTH, STOPPED, TOO_LARGE, Job
+from botgpt.domain.stopping import StopScanner
 
 
 @attrs.define
@@ -20,7 +24,9 @@ class _Running:
     job: Job
     words: list[str]
     prompt_tokens: int
+    stops: StopScanner
     sent: int = 0
+    text: list[str] = attrs.field(factory=list)
 
 
 class EchoEngine:
@@ -49,7 +55,7 @@ class EchoEngine:
             job.fail(TOO_LARGE, "the prompt does not fit the model's context window")
             return
         last = next((m["content"] for m in reversed(job.messages) if m["role"] == "user"), "")
-        self._running.append(_Running(job, ["echo:", *last.split()], prompt_tokens))
+        self._running.append(_Running(job, ["echo:", *last.split()], prompt_tokens, StopScanner(job.stop)))
 
     def step(self) -> None:
         time.sleep(self.step_seconds)
@@ -59,12 +65,25 @@ class EchoEngine:
                 self._running.remove(running)
                 continue
             word = running.words[running.sent]
-            running.job.token(word if running.sent == 0 else " " + word)
+            self._emit(running, word if running.sent == 0 else " " + word)
             running.sent += 1
-            if running.sent >= min(len(running.words), running.job.max_tokens):
-                self._running.remove(running)
-                text = " ".join(running.words[: running.sent])
-                running.job.done(text, running.prompt_tokens, running.sent, slot=0)
+            if running.stops.stopped or running.sent >= len(running.words):
+                self._finish(running, STOPPED)
+            elif running.sent >= running.job.max_tokens:
+                self._finish(running, CUT_AT_LENGTH)
+
+    @staticmethod
+    def _emit(running: _Running, piece: str) -> None:
+        if text := running.stops.feed(piece):
+            running.text.append(text)
+            running.job.token(text)
+
+    def _finish(self, running: _Running, reason: str) -> None:
+        self._running.remove(running)
+        if held := running.stops.flush():
+            running.text.append(held)
+            running.job.token(held)
+        running.job.done("".join(running.text), running.prompt_tokens, running.sent, slot=0, finish_reason=reason)
 
     def on_step(self, job: Job) -> None:
         """A hook for test engines that misbehave at a chosen moment."""

@@ -19,7 +19,7 @@ from botgpt.adapters.engine_protocol import BUSY, DONE, ERROR, QUEUED, STARTED, 
 from botgpt.adapters.engine_status import READY, STARTING, ask_status, read_status
 from botgpt.adapters.engine_supervisor import EngineSupervisor
 from botgpt.domain.errors import MessageTooLarge, ModelFailed, ModelUnavailable
-from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.model import ChatMessage, Completion, FinishReason, GenerationOptions
 
 log = logging.getLogger(__name__)
 STREAM_LIMIT = 1 << 20  # one protocol line (a whole answer, at most) fits well within this
@@ -83,24 +83,27 @@ class EngineChatModel:
             return STARTING if state == READY else state
         return "stalled" if float(status.get("stalled_for", 0)) > self.stall_seconds else "ok"
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         # Closed at once rather than at garbage collection: the connection goes with it.
-        async with contextlib.aclosing(self.stream(messages, max_tokens=max_tokens, temperature=temperature)) as events:
+        async with contextlib.aclosing(self.stream(messages, options)) as events:
             async for item in events:
                 if isinstance(item, Completion):
                     return item
         raise ModelFailed("the local model returned no answer")
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncGenerator[str | Completion, None]:
         reader, writer = await self._connect()
         try:
             request = {
                 "op": "generate",
                 "messages": [{"role": m.role.value, "content": m.content} for m in messages],
-                "max_tokens": max_tokens,
-                "temperature": temperature,
+                "max_tokens": options.max_tokens,
+                "temperature": options.temperature,
+                "top_p": options.top_p,
+                "seed": options.seed,
+                "stop": list(options.stop),
             }
             writer.write(encode(request))
             await writer.drain()
@@ -157,6 +160,7 @@ class EngineChatModel:
             model=self._name,
             prompt_tokens=int(event["prompt_tokens"]),
             completion_tokens=int(event["completion_tokens"]),
+            finish_reason=FinishReason(event.get("finish_reason", FinishReason.STOP)),
         )
 
     def _error(self, event: dict[str, Any]) -> Exception:

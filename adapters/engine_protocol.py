@@ -20,6 +20,8 @@ import attrs
 QUEUED, STARTED, TOKEN, DONE, ERROR = "queued", "started", "token", "done", "error"
 # Error codes: the queue is full, the prompt does not fit, the engine failed on this request.
 BUSY, TOO_LARGE, FAILED, BAD_REQUEST = "busy", "too_large", "failed", "bad_request"
+# Why a done answer ended: the model finished (or reached a stop sequence), or the token cap.
+STOPPED, CUT_AT_LENGTH = "stop", "length"
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -40,20 +42,33 @@ class Job:
     """One generation request inside the engine process.
 
     ``emit`` hands an event to the connection that asked; it is safe to call from the
-    engine thread. ``cancelled`` is set when that connection closes.
+    engine thread. ``cancelled`` is set when that connection closes. ``top_p`` and ``seed``
+    left ``None`` take the engine's defaults; the answer ends before the first of ``stop``.
     """
 
     messages: list[dict[str, str]]
     max_tokens: int
     temperature: float
     emit: Callable[[dict[str, Any]], None]
+    top_p: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
     cancelled: threading.Event = attrs.field(factory=threading.Event)
 
     def token(self, text: str) -> None:
         self.emit({"event": TOKEN, "text": text})
 
-    def done(self, text: str, prompt_tokens: int, completion_tokens: int, slot: int, reused: int = 0) -> None:
-        """The answer is complete; ``reused`` prompt tokens came from the slot's KV cache."""
+    def done(
+        self,
+        text: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        slot: int,
+        reused: int = 0,
+        finish_reason: str = STOPPED,
+    ) -> None:
+        """The answer is complete; ``reused`` prompt tokens came from the slot's KV cache.
+        ``finish_reason`` is ``stop``, or ``length`` when ``max_tokens`` (or the context) cut it."""
         self.emit(
             {
                 "event": DONE,
@@ -62,6 +77,7 @@ class Job:
                 "completion_tokens": completion_tokens,
                 "slot": slot,
                 "reused": reused,
+                "finish_reason": finish_reason,
             }
         )
 

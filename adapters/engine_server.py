@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +77,7 @@ class EngineServer:
         def emit(event: dict[str, Any]) -> None:  # called from the engine thread
             loop.call_soon_threadsafe(events.put_nowait, event)
 
-        job = Job(
-            messages=[{"role": str(m["role"]), "content": str(m["content"])} for m in request["messages"]],
-            max_tokens=int(request["max_tokens"]),
-            temperature=float(request["temperature"]),
-            emit=emit,
-        )
+        job = job_of(request, emit)
         place = self.scheduler.submit(job)
         if place is None:
             writer.write(encode({"event": "error", "code": BUSY, "message": "the local model's queue is full"}))
@@ -100,6 +96,23 @@ class EngineServer:
         finally:
             self.scheduler.cancel(job)
             hung_up.cancel()
+
+
+def job_of(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) -> Job:
+    """The job a ``generate`` request asks for; raises ``ValueError``, ``KeyError`` or
+    ``TypeError`` when it is malformed."""
+    top_p, seed, stop = request.get("top_p"), request.get("seed"), request.get("stop") or []
+    if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
+        raise ValueError("stop must be a list of non-empty strings")
+    return Job(
+        messages=[{"role": str(m["role"]), "content": str(m["content"])} for m in request["messages"]],
+        max_tokens=int(request["max_tokens"]),
+        temperature=float(request["temperature"]),
+        emit=emit,
+        top_p=None if top_p is None else float(top_p),
+        seed=None if seed is None else int(seed),
+        stop=tuple(stop),
+    )
 
 
 async def _next_event(events: asyncio.Queue[dict[str, Any]], hung_up: asyncio.Future[bytes]) -> dict[str, Any] | None:

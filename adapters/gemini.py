@@ -25,7 +25,7 @@ from botgpt.adapters.resilience import (
     with_retries,
 )
 from botgpt.domain.errors import EmbedderError
-from botgpt.domain.model import ChatMessage, Completion, Role, Vector
+from botgpt.domain.model import ChatMessage, Completion, FinishReason, GenerationOptions, Role, Vector
 
 # batchEmbedContents accepts at most this many texts per request.
 EMBED_BATCH_LIMIT = 100
@@ -69,12 +69,17 @@ class GeminiChatModel(RemoteChatModel):
         self._client = client
 
     async def _events(
-        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str | Completion]:
         """One unretried attempt: text deltas, then the Completion; a cut-off stream raises."""
         system, contents = _contents(messages)
         config = types.GenerateContentConfig(
-            system_instruction=system, max_output_tokens=max_tokens, temperature=temperature
+            system_instruction=system,
+            max_output_tokens=options.max_tokens,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            seed=options.seed,
+            stop_sequences=list(options.stop) or None,
         )
         parts: list[str] = []
         finish, usage = None, None
@@ -95,6 +100,7 @@ class GeminiChatModel(RemoteChatModel):
             model=self._model,
             prompt_tokens=int(getattr(usage, "prompt_token_count", 0) or 0),
             completion_tokens=int(getattr(usage, "candidates_token_count", 0) or 0),
+            finish_reason=FinishReason.LENGTH if finish == types.FinishReason.MAX_TOKENS else FinishReason.STOP,
         )
 
 

@@ -15,7 +15,7 @@ from botgpt.adapters.resilience import (
     RetryPolicy,
     retry_after_seconds,
 )
-from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.model import ChatMessage, Completion, FinishReason, GenerationOptions
 
 
 def classify(error: Exception) -> ProviderUnavailable | ProviderRejected | None:
@@ -36,6 +36,13 @@ def _payload(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
     return [{"role": m.role.value, "content": m.content} for m in messages]
 
 
+def _sampling(options: GenerationOptions) -> dict[str, Any]:
+    """The request's sampling parameters; those left unset are not sent (Groq's defaults)."""
+    chosen: dict[str, Any] = {"max_tokens": options.max_tokens, "temperature": options.temperature}
+    optional = {"top_p": options.top_p, "seed": options.seed, "stop": list(options.stop) or None}
+    return chosen | {name: value for name, value in optional.items() if value is not None}
+
+
 class GroqChatModel(RemoteChatModel):
     """A ``ChatModel`` on Groq. The SDK's own retries are off: ``RetryPolicy`` decides.
 
@@ -47,15 +54,14 @@ class GroqChatModel(RemoteChatModel):
         self._client = client or groq.AsyncGroq(api_key=api_key, max_retries=0, timeout=policy.timeout_seconds)
 
     async def _events(
-        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str | Completion]:
         """One unretried attempt: text deltas, then the Completion; a cut-off stream raises."""
         stream: Any = await self._client.chat.completions.create(
             model=self._model,
             messages=_payload(messages),  # type: ignore[arg-type]
-            max_tokens=max_tokens,
-            temperature=temperature,
             stream=True,
+            **_sampling(options),
         )
         parts: list[str] = []
         finish: str | None = None
@@ -75,6 +81,7 @@ class GroqChatModel(RemoteChatModel):
             model=self._model,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            finish_reason=FinishReason.LENGTH if finish == "length" else FinishReason.STOP,
         )
 
     async def close(self) -> None:

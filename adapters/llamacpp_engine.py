@@ -16,8 +16,9 @@ from typing import Any
 
 import attrs
 
-from botgpt.adapters.engine_protocol import FAILED, TOO_LARGE, Job
+from botgpt.adapters.engine_protocol import CUT_AT_LENGTH, FAILED, STOPPED, TOO_LARGE, Job
 from botgpt.adapters.local_models import bundled_smollm2_path
+from botgpt.domain.stopping import StopScanner
 
 
 @attrs.frozen
@@ -49,6 +50,7 @@ class Slot:
     text: list[str] = attrs.field(factory=list)
     sampler: Any = None
     decoder: Any = None
+    stops: StopScanner = attrs.field(factory=lambda: StopScanner(()))
     last_used: float = 0.0
 
 
@@ -102,8 +104,9 @@ class LlamaEngine:
         self.native.forget(slot.sequence, keep)
         slot.cached, slot.pending, slot.next_token = tokens[:keep], tokens[keep:], None
         slot.job, slot.prompt_tokens, slot.reused, slot.generated, slot.text = job, len(tokens), keep, 0, []
-        slot.sampler = self.native.sampler(job.temperature, self.settings.repeat_penalty, tokens)
+        slot.sampler = self.native.sampler(job.temperature, self.settings.repeat_penalty, tokens, job.top_p, job.seed)
         slot.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        slot.stops = StopScanner(job.stop)
 
     def _best_slot(self, tokens: list[int]) -> Slot:
         """The free slot this prompt continues (it shares at least half of what the slot
@@ -157,25 +160,35 @@ class LlamaEngine:
     def _sampled(self, slot: Slot, token: int) -> None:
         assert slot.job is not None
         if self.native.is_end(token):
-            self._finish(slot)
+            self._finish(slot, STOPPED)
             return
         slot.generated += 1
-        text = slot.decoder.decode(self.native.piece(token))
-        if text:
-            slot.text.append(text)
-            slot.job.token(text)
-        if slot.generated >= slot.job.max_tokens or len(slot.cached) + 1 >= self.settings.n_ctx:
-            self._finish(slot)
+        self._emit(slot, slot.decoder.decode(self.native.piece(token)))
+        if slot.stops.stopped:
+            self._finish(slot, STOPPED)
+        elif slot.generated >= slot.job.max_tokens or len(slot.cached) + 1 >= self.settings.n_ctx:
+            self._finish(slot, CUT_AT_LENGTH)
         else:
             slot.next_token = token
 
-    def _finish(self, slot: Slot) -> None:
+    def _emit(self, slot: Slot, text: str) -> None:
+        """Pass on the text that is surely answer (none of a stop sequence, nor after one)."""
         assert slot.job is not None
-        tail = slot.decoder.decode(b"", final=True)
-        if tail:
-            slot.text.append(tail)
-            slot.job.token(tail)
-        slot.job.done("".join(slot.text), slot.prompt_tokens, slot.generated, slot.sequence, slot.reused)
+        text = slot.stops.feed(text)
+        if text:
+            slot.text.append(text)
+            slot.job.token(text)
+
+    def _finish(self, slot: Slot, reason: str) -> None:
+        assert slot.job is not None
+        self._emit(slot, slot.decoder.decode(b"", final=True))
+        if slot.stops.stopped:
+            reason = STOPPED  # the stop sequence ended it, even in its last token
+        elif held := slot.stops.flush():
+            slot.text.append(held)
+            slot.job.token(held)
+        text = "".join(slot.text)
+        slot.job.done(text, slot.prompt_tokens, slot.generated, slot.sequence, slot.reused, reason)
         self._release(slot)
 
     def _fail_batch(self, entries: list[tuple[int, int, int, bool]], status: int) -> None:

@@ -112,8 +112,16 @@ class NativeModel:
     def is_end(self, token: int) -> bool:
         return bool(C.llama_vocab_is_eog(self.vocab, token))
 
-    def sampler(self, temperature: float, repeat_penalty: float, history: Sequence[int]) -> Any:
-        """A sampler chain like llama-cpp-python's defaults; ``history`` primes the penalty."""
+    def sampler(
+        self,
+        temperature: float,
+        repeat_penalty: float,
+        history: Sequence[int],
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """A sampler chain like llama-cpp-python's defaults; ``history`` primes the penalty.
+        ``top_p`` and ``seed`` left ``None`` take those defaults (0.95, a random seed)."""
         chain = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
         add = C.llama_sampler_chain_add
         add(chain, C.llama_sampler_init_penalties(C.llama_vocab_n_tokens(self.vocab), 64, repeat_penalty, 0.0, 0.0))
@@ -121,10 +129,11 @@ class NativeModel:
             add(chain, C.llama_sampler_init_greedy())
         else:
             add(chain, C.llama_sampler_init_top_k(40))
-            add(chain, C.llama_sampler_init_top_p(0.95, 1))
+            add(chain, C.llama_sampler_init_top_p(0.95 if top_p is None else top_p, 1))
             add(chain, C.llama_sampler_init_min_p(0.05, 1))
             add(chain, C.llama_sampler_init_temp(temperature))
-            add(chain, C.llama_sampler_init_dist(C.LLAMA_DEFAULT_SEED))
+            # llama.cpp seeds are 32-bit; LLAMA_DEFAULT_SEED asks for a random one.
+            add(chain, C.llama_sampler_init_dist(C.LLAMA_DEFAULT_SEED if seed is None else seed % 2**32))
         for token in history[-64:]:
             C.llama_sampler_accept(chain, token)
         return chain

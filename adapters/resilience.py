@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import attrs
 
 from botgpt.domain.errors import ModelFailed, ModelUnavailable
-from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.model import ChatMessage, Completion, GenerationOptions
+from botgpt.domain.stopping import stop_at
 from botgpt.domain.streaming import collect
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,8 @@ def chat_errors() -> Iterator[None]:
 class RemoteChatModel:
     """What every remote chat adapter shares: a subclass writes ``_events`` (one unretried
     attempt that yields text deltas, then the ``Completion``) and gets retried ``complete``
-    and ``stream`` under one policy."""
+    and ``stream`` under one policy. Stop sequences go to the provider, and are cut here
+    too, so a provider that ignores them still never returns one."""
 
     def __init__(self, model: str, context_window: int, policy: RetryPolicy, classify: Classifier) -> None:
         self._model, self._context_window = model, context_window
@@ -171,22 +173,23 @@ class RemoteChatModel:
     def context_window(self) -> int:
         return self._context_window
 
-    def _events(
-        self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float
-    ) -> AsyncIterator[str | Completion]:
+    def _events(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncIterator[str | Completion]:
         raise NotImplementedError
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    def _attempt(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncIterator[str | Completion]:
+        return stop_at(self._events(messages, options), options.stop)
+
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         """The whole answer; a failed or cut-off attempt is retried from the start."""
         with chat_errors():
-            attempt = lambda: collect(self._events(messages, max_tokens, temperature))  # noqa: E731
+            attempt = lambda: collect(self._attempt(messages, options))  # noqa: E731
             return await with_retries(attempt, self.classify, self.policy)
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str | Completion]:
         """The answer as it comes; retried until its first token, final after that."""
         with chat_errors():
-            opened = retried_stream(lambda: self._events(messages, max_tokens, temperature), self.classify, self.policy)
+            opened = retried_stream(lambda: self._attempt(messages, options), self.classify, self.policy)
             async for event in opened:
                 yield event

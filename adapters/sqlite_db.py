@@ -155,6 +155,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX collection_documents_by_document ON collection_documents (document_id);
     """,
+    # Whether an answer was cut at the token cap; every earlier answer ended by itself.
+    """
+    ALTER TABLE messages ADD COLUMN finish_reason TEXT NOT NULL DEFAULT 'stop';
+    """,
 )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.domain.ids import new_id
-from botgpt.domain.model import ChatMessage, Completion, Conversation, Message, Mode, Role
+from botgpt.domain.model import ChatMessage, Completion, Conversation, GenerationOptions, Message, Mode, Role
 from botgpt.plugins.builtin.local_chat import build_llama_cpp
 from botgpt.plugins.hookspecs import PluginContext
 from botgpt.ports.stores import ConversationStore
@@ -25,7 +25,7 @@ class InstantChatModel:
     context_window = 8192
     loaded = True
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         return Completion(text="An instant answer.", model=self.name, prompt_tokens=1, completion_tokens=4)
 
 

@@ -23,7 +23,7 @@ from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.adapters.memory_store import MemoryConversationStore
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.conversations import ConversationService
-from botgpt.domain.model import Message, Role
+from botgpt.domain.model import GenerationOptions, Message, Role
 from botgpt.domain.policy import ConversationPolicy
 
 QUESTIONS = [
@@ -63,11 +63,11 @@ async def time_follow_up(model: EngineChatModel, service: ConversationService, c
     )
     # Put the model in the state a follow-up finds: the previous turn's prompt evaluated.
     await model.complete(
-        service.prompts.build(service.policy.system_prompt, history[:-2], history[-2]), max_tokens=1, temperature=0.0
+        service.prompts.build(service.policy.system_prompt, history[:-2], history[-2]), GenerationOptions(max_tokens=1)
     )
     started = time.perf_counter()
     completion = await model.complete(
-        service.prompts.build(service.policy.system_prompt, history, follow_up), max_tokens=1, temperature=0.0
+        service.prompts.build(service.policy.system_prompt, history, follow_up), GenerationOptions(max_tokens=1)
     )
     return time.perf_counter() - started, completion.prompt_tokens
 

@@ -32,7 +32,7 @@ from botgpt.adapters.mongo_client import open_mongo_database
 from botgpt.adapters.mongo_conversations import MongoConversationStore
 from botgpt.adapters.resilience import RetryPolicy
 from botgpt.adapters.sqlite_store import open_sqlite_store
-from botgpt.domain.model import ChatMessage, Role
+from botgpt.domain.model import ChatMessage, GenerationOptions, Role
 from botgpt.ports.stores import ConversationStore
 from tests.loopback import LoopbackProvider, Reply, gemini_embeddings, groq_events
 
@@ -60,11 +60,11 @@ async def retry_cost(runs: int) -> None:
         clean, retried = [], []
         for _ in range(runs):
             server.script(path, Reply(events=groq_events("ok")))
-            clean.append(await timed(lambda: model.complete(prompt, max_tokens=8, temperature=0)))
+            clean.append(await timed(lambda: model.complete(prompt, GenerationOptions(max_tokens=8, temperature=0))))
             server.script(
                 path, Reply(status=500, json_body={"error": {"message": "x"}}), Reply(events=groq_events("ok"))
             )
-            retried.append(await timed(lambda: model.complete(prompt, max_tokens=8, temperature=0)))
+            retried.append(await timed(lambda: model.complete(prompt, GenerationOptions(max_tokens=8, temperature=0))))
         added = median(retried) - median(clean)
         print(
             f"one retry adds {added * 1000:.0f} ms (median over {runs}; call {median(clean) * 1000:.1f} ms "

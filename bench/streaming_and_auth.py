@@ -29,7 +29,7 @@ from _support import median, seed_conversations, started_local_model
 from list_throughput import free_port, run_wrk, start_server
 
 from botgpt.adapters.sqlite_store import open_sqlite_store
-from botgpt.domain.model import ChatMessage, Role
+from botgpt.domain.model import ChatMessage, GenerationOptions, Role
 from botgpt.domain.policy import DEFAULT_SYSTEM_PROMPT
 
 QUESTION = "Question {n}: describe a lighthouse in one sentence."
@@ -58,7 +58,7 @@ async def model_ttft(runs: int) -> list[float]:
     for n in range(runs):
         prompt = [ChatMessage(Role.SYSTEM, DEFAULT_SYSTEM_PROMPT), ChatMessage(Role.USER, QUESTION.format(n=n + 1000))]
         started = time.perf_counter()
-        stream = model.stream(prompt, max_tokens=256, temperature=0.2)
+        stream = model.stream(prompt, GenerationOptions(max_tokens=256, temperature=0.2))
         await anext(stream)
         timings.append(time.perf_counter() - started)
         await stream.aclose()

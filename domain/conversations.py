@@ -27,6 +27,7 @@ from botgpt.domain.model import (
     ChatMessage,
     Completion,
     Conversation,
+    GenerationOptions,
     Message,
     Mode,
     Role,
@@ -39,7 +40,7 @@ from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
 from botgpt.domain.sources import Grounding
 from botgpt.domain.titles import model_title
-from botgpt.domain.turns import AfterTurn, PreparedTurn
+from botgpt.domain.turns import AfterTurn, PreparedTurn, Sampling
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
 from botgpt.ports.tokens import TokenCounter
@@ -147,7 +148,7 @@ class ConversationService:
         turn = await self._prepare(conversation, path[:index], path[index], scope, is_new=False)
         # Asking again means wanting another answer: sample more freely than a first answer does.
         temperature = max(self.policy.temperature, self.policy.regenerate_temperature)
-        return attrs.evolve(turn, regenerated=True, temperature=temperature)
+        return attrs.evolve(turn, regenerated=True, sampling=Sampling(temperature=temperature))
 
     async def prepare_stateless(
         self, user_id: str, messages: Sequence[ChatMessage], sources: ScopeRequest | None = None
@@ -173,9 +174,7 @@ class ConversationService:
 
     async def complete_turn(self, turn: PreparedTurn) -> Turn:
         """Ask the model for the whole answer, then store the turn."""
-        completion = await self.chat.complete(
-            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self._temperature(turn)
-        )
+        completion = await self.chat.complete(turn.prompt, self.generation_options(turn))
         return await self._finish(turn, completion)
 
     async def stream_turn(self, turn: PreparedTurn) -> AsyncIterator[str | Turn]:
@@ -184,9 +183,7 @@ class ConversationService:
         The turn is stored only once the answer is complete. If the consumer stops early
         (the client went away), generation stops and nothing is stored.
         """
-        events = self.chat.stream(
-            turn.prompt, max_tokens=self.policy.max_answer_tokens, temperature=self._temperature(turn)
-        )
+        events = self.chat.stream(turn.prompt, self.generation_options(turn))
         completion: Completion | None = None
         async for event in events:
             if isinstance(event, Completion):
@@ -197,8 +194,16 @@ class ConversationService:
             raise ModelUnavailable("the answer stream ended without completing")
         yield await self._finish(turn, completion)
 
-    def _temperature(self, turn: PreparedTurn) -> float:
-        return self.policy.temperature if turn.temperature is None else turn.temperature
+    def generation_options(self, turn: PreparedTurn) -> GenerationOptions:
+        """How the model samples this turn's answer: the turn's choices, else the policy's."""
+        chosen, cap = turn.sampling, self.policy.max_answer_tokens
+        return GenerationOptions(
+            max_tokens=cap if chosen.max_tokens is None else min(chosen.max_tokens, cap),
+            temperature=self.policy.temperature if chosen.temperature is None else chosen.temperature,
+            top_p=chosen.top_p,
+            seed=chosen.seed,
+            stop=chosen.stop,
+        )
 
     async def _parent(self, conversation: Conversation, parent_id: str | None) -> str | None:
         if parent_id is None:

@@ -69,6 +69,10 @@ class InvalidRequest(BotgptError, code="invalid_request", template="the request 
 class InvalidId(InvalidRequest, code="invalid_id", kind=ErrorKind.MALFORMED, template="{what} is malformed"): ...
 
 
+class UnsupportedOption(InvalidRequest, code="unsupported_option", kind=ErrorKind.MALFORMED, public=("param",)):
+    """A request option botgpt cannot honour; ``param`` names the first one."""
+
+
 class MessageTooLarge(InvalidRequest, code="message_too_large", kind=ErrorKind.TOO_LARGE): ...
 
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from botgpt.domain.errors import ChatModelError, MessageTooLarge
-from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.model import ChatMessage, Completion, GenerationOptions
 from botgpt.ports.chat import ChatModel
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,12 @@ class FallbackChatModel:
             states.append(state)
         return states[0]
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         """The first answer any model in the chain gives; the last error if none does."""
         failure: ChatModelError | None = None
         for model in self.models:
             try:
-                return await model.complete(messages, max_tokens=max_tokens, temperature=temperature)
+                return await model.complete(messages, options)
             except MessageTooLarge:
                 raise
             except ChatModelError as error:
@@ -67,13 +67,13 @@ class FallbackChatModel:
         raise failure
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str | Completion]:
         """The first model that starts answering streams the answer. Once text has been sent,
         a failure is final: switching models mid-answer would splice two answers."""
         failure: ChatModelError | None = None
         for model in self.models:
-            events = model.stream(messages, max_tokens=max_tokens, temperature=temperature)
+            events = model.stream(messages, options)
             try:
                 first = await anext(events)
             except MessageTooLarge:

@@ -57,7 +57,7 @@ class MessageFactory:
             id=new_id(), conversation_id=question.conversation_id, role=Role.ASSISTANT, content=completion.text,
             created_at=self.clock(), tokens=self.tokens.count(completion.text), model=completion.model,
             prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-            citations=citations, parent_id=question.id,
+            citations=citations, parent_id=question.id, finish_reason=completion.finish_reason,
         )  # fmt: skip
 
 

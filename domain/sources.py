@@ -10,14 +10,15 @@ import attrs
 
 from botgpt.domain.errors import BotgptError, DocumentsUnavailable, InvalidRequest, UnsupportedMode
 from botgpt.domain.grounding import Source, citations_for, select_sources
+from botgpt.domain.markers import marker_numbers
 from botgpt.domain.model import Citation, Conversation, Message, Mode, ScopeRequest, SearchScope, Vector
 from botgpt.domain.policy import ConversationPolicy
 from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService, embed_queries
+from botgpt.domain.snippets import snippet_of
 from botgpt.domain.verification import (
     CitingSentence,
     SupportWeights,
-    best_support,
     citing_sentences,
     sentence_support,
     strip_markers,
@@ -81,8 +82,17 @@ class Grounding:
         return select_sources(found.hits, filenames, budget, self.tokens)
 
     async def cite(self, answer: str, sources: Sequence[Source]) -> tuple[str, tuple[Citation, ...]]:
-        """The answer's citations, each with its support by the sentences that cite it; with
-        ``drop_unsupported_citations``, the unsupported ones are removed with their markers."""
+        """The answer's text and citations, each with its support by the sentences that cite it
+        and a snippet that marks the supporting sentence.
+
+        Markers that name no source given are removed from the text. An answer without markers
+        lists only the sources whose support passes the check; with
+        ``drop_unsupported_citations``, cited but unsupported ones are removed with their markers.
+        """
+        if not sources:
+            return answer, ()  # not grounded: a "[1]" in the text is the model's own
+        chunks = {source.number: source.scored.chunk for source in sources}
+        answer = strip_markers(answer, set(marker_numbers(answer)) - set(chunks))
         citations = citations_for(answer, sources)
         if not citations:
             return answer, citations
@@ -90,29 +100,37 @@ class Grounding:
         vectors = await self._sentence_vectors(sentences)
         if vectors is None:
             return answer, citations
-        chunks = {source.number: source.scored.chunk for source in sources}
-        # Markers that name no source given are ignored, as when citations are listed: an answer
-        # whose every marker is such is checked as an answer without markers.
-        any_marker = any(number in chunks for sentence in sentences for number in sentence.numbers)
+        any_marker = any(sentence.numbers for sentence in sentences)
         verified = []
         for citation in citations:
             chunk = chunks[citation.number]
-            scores = (
-                sentence_support(sentence.text, vector, chunk, self.weights)
+            scores = [
+                (sentence_support(sentence.text, vector, chunk, self.weights), sentence.text)
                 for sentence, vector in zip(sentences, vectors, strict=True)
                 if citation.number in sentence.numbers or not any_marker
-            )
-            verified.append(self._judged(citation, best_support(scores)))
-        return self._kept(answer, verified)
+            ]
+            verified.append(self._judged(citation, chunk.text, max(scores, default=None)))
+        return self._kept(answer, verified, any_marker)
 
-    def _judged(self, citation: Citation, support: float | None) -> Citation:
-        if support is None:
+    def _judged(self, citation: Citation, passage: str, best: tuple[float, str] | None) -> Citation:
+        if best is None:
             return citation
+        support, claim = best
         supported = support >= self.policy.citation_min_support
-        return attrs.evolve(citation, support=round(support, 4), supported=supported)
+        snippet = snippet_of(passage, claim)
+        start, end = snippet.highlight or (None, None)
+        return attrs.evolve(
+            citation,
+            support=round(support, 4),
+            supported=supported,
+            snippet=snippet.text,
+            highlight_start=start,
+            highlight_end=end,
+        )
 
-    def _kept(self, answer: str, citations: list[Citation]) -> tuple[str, tuple[Citation, ...]]:
-        if not self.policy.drop_unsupported_citations:
+    def _kept(self, answer: str, citations: list[Citation], any_marker: bool) -> tuple[str, tuple[Citation, ...]]:
+        # Without markers the answer claims no source: only the check can say which it rests on.
+        if any_marker and not self.policy.drop_unsupported_citations:
             return answer, tuple(citations)
         dropped = [citation.number for citation in citations if citation.supported is False]
         kept = tuple(citation for citation in citations if citation.supported is not False)

@@ -17,7 +17,7 @@ import attrs
 
 from botgpt.domain.context import ContextBudget, message_cost, newest_that_fit, text_cost
 from botgpt.domain.errors import ChatModelError
-from botgpt.domain.model import ChatMessage, Conversation, Message, Role, Summary
+from botgpt.domain.model import ChatMessage, Conversation, GenerationOptions, Message, Role, Summary
 from botgpt.domain.prompting import SUMMARY_HEADING, PromptBuilder, after_summary
 from botgpt.domain.usage import UsageService
 from botgpt.ports.chat import ChatModel
@@ -37,6 +37,8 @@ SUMMARY_INSTRUCTION = (
 NEXT_MESSAGE_TOKENS = 256
 # After folding, the kept history fills at most this share of its room (hysteresis).
 KEEP_SHARE = 0.6
+# How long shutdown waits for summaries under way before cancelling them.
+DRAIN_SECONDS = 10.0
 
 
 @attrs.define
@@ -63,10 +65,19 @@ class SummaryMemory:
         self._running[conversation.id] = task
         task.add_done_callback(lambda _: self._running.pop(conversation.id, None))
 
-    async def drain(self) -> None:
-        """Wait for every refresh under way (at shutdown, and in tests)."""
-        while self._running:
-            await asyncio.gather(*self._running.values(), return_exceptions=True)
+    async def drain(self, seconds: float = DRAIN_SECONDS) -> None:
+        """Wait up to ``seconds`` for every refresh under way, then cancel the rest
+        (at shutdown, and in tests). A cancelled refresh loses nothing: the next turn of that
+        conversation folds the same overflow again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self._running and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(list(self._running.values()), timeout=left)
+        if pending := [task for task in self._running.values() if not task.done()]:
+            log.info("summary of %d conversation(s) left for their next turn: shutting down", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def refresh(self, conversation_id: str) -> Summary | None:
         """Fold the active branch's overflow into the summary; the new summary, or None if
@@ -109,7 +120,7 @@ class SummaryMemory:
         spent_prompt = spent_completion = 0
         for batch in self._batches(messages, self.tokens.count(text)):
             completion = await self.writer.complete(
-                _summary_prompt(text, batch), max_tokens=self.prompts.policy.summary_max_tokens, temperature=0.0
+                _summary_prompt(text, batch), GenerationOptions(max_tokens=self.prompts.policy.summary_max_tokens)
             )
             text = completion.text.strip() or text
             spent_prompt += completion.prompt_tokens

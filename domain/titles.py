@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from botgpt.domain.errors import ChatModelError
-from botgpt.domain.model import ChatMessage, Role
+from botgpt.domain.model import ChatMessage, GenerationOptions, Role
 from botgpt.ports.chat import ChatModel
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ async def model_title(chat: ChatModel, text: str, fallback: str) -> str:
     the model fails or writes nothing usable (a title is a nicety, never a reason to fail)."""
     prompt = [ChatMessage(Role.SYSTEM, TITLE_PROMPT), ChatMessage(Role.USER, text[:2000])]
     try:
-        completion = await chat.complete(prompt, max_tokens=16, temperature=0.0)
+        completion = await chat.complete(prompt, GenerationOptions(max_tokens=16))
     except ChatModelError:
         log.warning("the model could not write a title; using the first message")
         return fallback

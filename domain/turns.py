@@ -19,11 +19,26 @@ class AfterTurn(Protocol):
 
 
 @attrs.frozen
+class Sampling:
+    """A turn's own sampling choices; each one left ``None`` (or empty) takes the policy's.
+
+    ``max_tokens`` can only lower the policy's cap, never raise it: the prompt was packed to
+    leave room for that many answer tokens.
+    """
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class PreparedTurn:
     """A checked turn, ready for the model: nothing of it is stored yet.
 
-    ``regenerated`` turns answer a user message that is already stored; ``temperature``
-    overrides the policy's for this turn.
+    ``regenerated`` turns answer a user message that is already stored; ``sampling``
+    overrides the policy's choices for this turn.
     """
 
     conversation: Conversation
@@ -33,4 +48,4 @@ class PreparedTurn:
     is_new: bool
     stored: bool = True
     regenerated: bool = False
-    temperature: float | None = None
+    sampling: Sampling = Sampling()

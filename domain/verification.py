@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from botgpt.domain.grounding import MARKER
+from botgpt.domain.markers import MARKER
 from botgpt.domain.model import Chunk
 from botgpt.domain.text import STOPWORDS
 
+_LEADING_MARKER = re.compile(r"(?m)^\[(\d{1,3})\][ \t]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # 1,200 and 1200 are one number; 3.5 is not 3 and 5. A trailing full stop is punctuation.
@@ -139,13 +140,10 @@ def sentence_support(sentence: str, vector: Sequence[float], chunk: Chunk, weigh
     return blend * numeric_agreement(sentence, chunk.text)
 
 
-def best_support(scores: Iterable[float]) -> float | None:
-    """A passage's support: the best among the sentences that cite it; None if none does."""
-    return max(scores, default=None)
-
-
 def strip_markers(answer: str, numbers: Iterable[int]) -> str:
     """The answer without the ``[n]`` markers of ``numbers`` (and the spaces they leave)."""
     dropped = {str(n) for n in numbers}
+    # A marker that opens a line takes its trailing space along; other indentation stays.
+    answer = _LEADING_MARKER.sub(lambda m: "" if m.group(1) in dropped else m.group(0), answer)
     stripped = MARKER.sub(lambda m: "" if m.group(1) in dropped else m.group(0), answer)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", stripped))

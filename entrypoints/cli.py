@@ -8,62 +8,103 @@ import asyncio
 import logging
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
 
-from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import BotgptError
 from botgpt.domain.keys import KeyService
+from botgpt.entrypoints.cli_chat import add_chat_command
 from botgpt.entrypoints.cli_plugins import add_plugin_commands
 from botgpt.entrypoints.cli_reindex import add_reindex_command
 from botgpt.entrypoints.cli_transfer import add_transfer_commands
 from botgpt.entrypoints.container import build_container
-from botgpt.entrypoints.core import open_core, provided, stop_resources
+from botgpt.entrypoints.core import provided, stop_resources
 from botgpt.entrypoints.logs import configure_logging
-from botgpt.entrypoints.serving import run_engine, serve_http
+from botgpt.entrypoints.serving import check_plugin_choices, run_engine, serve_http
 from botgpt.entrypoints.settings import Settings, SettingsError, setting_fields
 
 log = logging.getLogger("botgpt")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
+    """Run the CLI; returns the exit status. What a user can fix (a setting, the data
+    directory) is one line on stderr and a non-zero status, never a traceback."""
     args = _parser().parse_args(argv)
     try:
         settings = Settings.load(config_file=args.config)
-    except SettingsError as error:
+        if args.uses_data:
+            ensure_data_dir(settings.data_dir)
+        if args.uses_models:
+            check_plugin_choices(settings)
+    except (SettingsError, DataDirError) as error:
         print(f"botgpt: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    return int(args.run(args, settings))
+    try:
+        return int(args.run(args, settings))
+    except SettingsError as error:  # a value only a plugin checks, found when it is built
+        print(f"botgpt: {error}", file=sys.stderr)
+        return 2
+
+
+class DataDirError(Exception):
+    """The data directory cannot be created, read or written."""
+
+
+def ensure_data_dir(path: Path) -> None:
+    """Create the data directory if need be, and check that botgpt can write there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DataDirError(f"the data directory {path} is unusable: {reason} (set BOTGPT_DATA_DIR)") from error
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every command's help shows each option's default; subcommands inherit this class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # Options whose help names its default in words ("default: unlimited") keep it.
+        text = action.help or ""
+        quiet = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if "default" in text or action.required or quiet:
+            return text
+        return super()._get_help_string(action)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="botgpt", description="Self-hosted conversational AI backend.")
-    parser.add_argument("--config", type=Path, default=None, help="TOML settings file (or $BOTGPT_CONFIG)")
+    parser = _Parser(prog="botgpt", description="Self-hosted conversational AI backend.")
+    parser.add_argument("--config", type=Path, default=None, help="TOML settings file (default: $BOTGPT_CONFIG)")
+    parser.set_defaults(uses_data=True, uses_models=False)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
     serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes (they share one model engine)")
-    serve.set_defaults(run=serve_http)
+    serve.set_defaults(run=serve_http, uses_models=True)
 
     engine = commands.add_parser("engine", help="run the local model engine alone, for servers started elsewhere")
     engine.add_argument("--dir", type=Path, required=True, help="directory for the engine's socket and state")
-    engine.set_defaults(run=run_engine)
+    engine.set_defaults(run=run_engine, uses_data=False)
 
-    chat = commands.add_parser("chat", help="chat in the terminal, without HTTP")
-    chat.add_argument("--user", default=None, help="whose conversations to use (default: BOTGPT_DEFAULT_USER)")
-    chat.add_argument("--conversation", default=None, help="continue this conversation id")
-    chat.set_defaults(run=_chat)
+    add_chat_command(commands)
 
     worker = commands.add_parser("worker", help="run ingestion workers without the HTTP API")
     worker.add_argument("--workers", type=int, default=1, help="concurrent workers in this process")
-    worker.set_defaults(run=_worker)
+    worker.set_defaults(run=_worker, uses_models=True)
 
     _add_key_commands(commands)
     add_transfer_commands(commands)
@@ -72,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
     settings = commands.add_parser("settings", help="print every setting and its current value")
     settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")
-    settings.set_defaults(run=_print_settings)
+    settings.set_defaults(run=_print_settings, uses_data=False)
     return parser
 
 
@@ -175,53 +216,6 @@ def settings_table() -> str:
         meaning = field.metadata["help"] + (f" One of: {', '.join(f'`{c}`' for c in choices)}." if choices else "")
         rows.append(f"| `BOTGPT_{field.name.upper()}` | `{field.name}` | {default} | {meaning} |")
     return "\n".join(rows)
-
-
-def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    user = args.user or settings.default_user
-    return asyncio.run(_chat_loop(settings, user, args.conversation, sys.stdin, sys.stdout))
-
-
-async def _chat_loop(settings: Settings, user: str, conversation_id: str | None, stdin: TextIO, stdout: TextIO) -> int:
-    async with open_core(settings) as core:
-        print("botgpt chat: type a message; /new starts over, /quit leaves.", file=stdout)
-        while (line := _prompt(stdin, stdout)) is not None:
-            if line in ("/quit", "/exit"):
-                break
-            if line == "/new":
-                conversation_id = None
-            elif line.strip():
-                conversation_id = await _say(core.conversations, user, conversation_id, line, stdout)
-    return 0
-
-
-def _prompt(stdin: TextIO, stdout: TextIO) -> str | None:
-    stdout.write("you> ")
-    stdout.flush()
-    line = stdin.readline()
-    return line.rstrip("\n") if line else None
-
-
-async def _say(
-    service: ConversationService, user: str, conversation_id: str | None, text: str, stdout: TextIO
-) -> str | None:
-    """One turn, its answer printed token by token as the model generates it."""
-    try:
-        if conversation_id is None:
-            prepared = await service.prepare_start(user, text)
-        else:
-            prepared = await service.prepare_post(user, conversation_id, text)
-        stdout.write("bot> ")
-        async for item in service.stream_turn(prepared):
-            if isinstance(item, str):
-                stdout.write(item)
-                stdout.flush()
-            else:
-                conversation_id = item.conversation.id
-        stdout.write("\n")
-    except BotgptError as error:
-        print(f"\n[{error.code}] {error}", file=stdout)
-    return conversation_id
 
 
 if __name__ == "__main__":

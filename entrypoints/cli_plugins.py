@@ -21,7 +21,7 @@ HOOKS = (
 def add_plugin_commands(commands: Any) -> None:
     """Add ``plugins`` to the CLI's subcommands."""
     plugins = commands.add_parser("plugins", help="list installed plugins and what they register")
-    plugins.set_defaults(run=_list_plugins)
+    plugins.set_defaults(run=_list_plugins, uses_data=False)
 
 
 def registrations() -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ def add_reindex_command(commands: Any) -> None:
     reindex = commands.add_parser("reindex", help="re-embed a user's documents with the configured embedder")
     reindex.add_argument("--user", required=True, help="whose documents")
     reindex.add_argument("--all", action="store_true", help="every document, not only those another embedder made")
-    reindex.set_defaults(run=_reindex)
+    reindex.set_defaults(run=_reindex, uses_models=True)
 
 
 def _reindex(args: argparse.Namespace, settings: Settings) -> int:

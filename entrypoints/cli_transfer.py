@@ -22,9 +22,9 @@ def add_transfer_commands(commands: Any) -> None:
     """Add ``export`` and ``import`` to the CLI's subcommands."""
     export = commands.add_parser("export", help="print a conversation as JSON (its whole tree) or Markdown")
     export.add_argument("conversation", help="conversation id")
-    export.add_argument("--format", choices=("json", "markdown"), default="json")
+    export.add_argument("--format", choices=("json", "markdown"), default="json", help="what to write")
     export.add_argument("--user", default=None, help="only if this user owns it (default: any user)")
-    export.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
+    export.add_argument("--output", type=Path, default=None, help="write to this file (default: stdout)")
     export.set_defaults(run=_export)
 
     importing = commands.add_parser("import", help="store an exported JSON file as a new conversation")

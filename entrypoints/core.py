@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
+from dependency_injector import providers
 
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
@@ -54,10 +56,27 @@ async def start_resources(container: Container) -> None:
 
 
 async def stop_resources(container: Container) -> None:
-    """Stop the container's async resources."""
-    pending = container.shutdown_resources()
-    if pending is not None:
-        await pending
+    """Stop the container's async resources, each one only after every resource that uses it.
+
+    dependency-injector orders shutdown by direct references only, so the database, which
+    summary memory and the ingestion workers reach through their stores, closed while their
+    background work was still writing ("Cannot operate on a closed database"). Ordering by
+    every resource reachable through the providers lets background work finish first.
+    """
+    resources = list(container.traverse(types=[providers.Resource]))
+    users = {id(used): [user for user in resources if used in _resources_under(user)] for used in resources}
+    failures: list[BaseException] = []
+    while live := [resource for resource in resources if resource.initialized]:
+        # A resource that no live resource uses can stop now; a cycle (none is free) stops all at once.
+        free = [resource for resource in live if not any(user.initialized for user in users[id(resource)])] or live
+        outcomes = await asyncio.gather(*(resolved(resource.shutdown()) for resource in free), return_exceptions=True)
+        failures.extend(outcome for outcome in outcomes if isinstance(outcome, BaseException))
+    if failures:
+        raise failures[0]
+
+
+def _resources_under(resource: providers.Provider[Any]) -> list[providers.Provider[Any]]:
+    return [other for other in resource.traverse(types=[providers.Resource]) if other is not resource]
 
 
 @asynccontextmanager

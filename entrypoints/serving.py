@@ -4,26 +4,41 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
+
+from hypercorn.config import Config, Sockets
 
 from botgpt.adapters.sqlite_db import connect
 from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE
-from botgpt.entrypoints.settings import Settings
+from botgpt.entrypoints.settings import Settings, SettingsError
 from botgpt.entrypoints.settings_sources import ENV_PREFIX
 from botgpt.plugins.builtin.local_chat import engine_supervisor
+from botgpt.plugins.manager import (
+    PluginError,
+    chat_model_factories,
+    chunker_factories,
+    embedder_factories,
+    pick,
+    plugin_manager,
+    reranker_factories,
+    retriever_factories,
+)
 
 log = logging.getLogger("botgpt")
 
 
 def serve_http(args: argparse.Namespace, settings: Settings) -> int:
-    """``botgpt serve``: the store prepared once, one shared engine, then hypercorn's workers."""
-    from hypercorn.config import Config
+    """``botgpt serve``: the store prepared once, the port bound, one shared engine, then
+    hypercorn's workers. A store or port that cannot be used is one line and status 1."""
     from hypercorn.run import run
 
     try:
@@ -31,12 +46,17 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, sqlite3.Error) as error:
         print(f"botgpt: cannot start: the store at {settings.data_dir} is unusable: {error}", file=sys.stderr)
         return 1
-    config = Config()
+    config = PreboundConfig()
     config.bind = [f"{args.host}:{args.port}"]
     # One worker runs in this process; more are spawned, each importing the ASGI module.
     config.workers = 0 if args.workers == 1 else args.workers
     config.application_path = "botgpt.entrypoints.http.asgi:app"
     config.accesslog = None
+    try:
+        config.create_sockets()
+    except OSError as error:
+        print(f"botgpt: {bind_failure(args.host, args.port, error)}", file=sys.stderr)
+        return 1
     os.environ[BIND_HOST_VARIABLE] = args.host  # the app warns about open mode on a public address
     with shared_engine(settings):
         log.info("serving on http://%s:%d (data in %s)", args.host, args.port, settings.data_dir)
@@ -44,6 +64,59 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     if status:
         print(f"botgpt: the server stopped with status {status}; the log above says why", file=sys.stderr)
     return status
+
+
+class PreboundConfig(Config):
+    """hypercorn's configuration, whose sockets are bound once, before the server starts, so
+    that a busy port is found before anything is logged or the engine is loaded."""
+
+    _sockets: Sockets | None = None
+
+    def create_sockets(self) -> Sockets:
+        if self._sockets is None:
+            self._sockets = super().create_sockets()
+        return self._sockets
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Spawned workers receive the sockets separately; a socket is no part of a config.
+        return {key: value for key, value in self.__dict__.items() if key != "_sockets"}
+
+
+def bind_failure(host: str, port: int, error: OSError) -> str:
+    """A user's reason why ``host:port`` cannot be listened on."""
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use (another server?); choose another with --port"
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} of {host} (ports below 1024 need privileges)"
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}: not an address of this machine ({error.strerror or error})"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def check_plugin_choices(settings: Settings) -> None:
+    """Raise ``SettingsError`` if a setting names a plugin nothing installed registers.
+
+    Checked before anything starts: found while the resources start together, the same
+    mistake surfaces as one error among the tracebacks of every resource it cancels.
+    """
+    plugins = plugin_manager()
+    chats = chat_model_factories(plugins)
+    names = [settings.chat_provider, *filter(None, map(str.strip, settings.chat_fallbacks.split(",")))]
+    choices: list[tuple[dict[str, Any], str, str]] = [(chats, name, "chat_provider") for name in names]
+    if settings.summary_provider.strip():
+        choices.append((chats, settings.summary_provider.strip(), "summary_provider"))
+    choices += [
+        (embedder_factories(plugins), settings.embedder, "embedder"),
+        (chunker_factories(plugins), settings.chunker, "chunker"),
+        (retriever_factories(plugins), settings.retriever, "retriever"),
+    ]
+    if settings.reranker.strip():
+        choices.append((reranker_factories(plugins), settings.reranker.strip(), "reranker"))
+    for factories, name, kind in choices:
+        try:
+            pick(factories, name, kind)
+        except PluginError as error:
+            raise SettingsError(str(error)) from error
 
 
 def prepare_store(settings: Settings) -> None:

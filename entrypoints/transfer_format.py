@@ -11,7 +11,7 @@ import msgspec
 from botgpt.domain.branches import index_by_id, path_to
 from botgpt.domain.errors import InvalidRequest
 from botgpt.domain.grounding import MARKER
-from botgpt.domain.model import Citation, Conversation, ConversationTree, Message, Mode, Role, Summary
+from botgpt.domain.model import Citation, Conversation, ConversationTree, FinishReason, Message, Mode, Role, Summary
 from botgpt.entrypoints.http.conversations_dto import CitationOut as ExportedCitation
 
 FORMAT = "botgpt.conversation"
@@ -31,6 +31,7 @@ class ExportedMessage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     citations: list[ExportedCitation] = attrs.Factory(list)
+    finish_reason: FinishReason = FinishReason.STOP
 
 
 @attrs.define

@@ -1,6 +1,7 @@
 """A chat provider from one method: subclass ``SimpleChatModel`` and write ``generate``.
 
-The base class derives the rest of the ``ChatModel`` port: ``complete`` counts the tokens,
+The base class derives the rest of the ``ChatModel`` port: ``complete`` counts the tokens
+and cuts the answer at the first stop sequence (should the service not have stopped there),
 and ``stream`` yields the answer as one piece followed by its ``Completion``. A provider
 whose service streams can override ``stream`` later; nothing else changes.
 """
@@ -12,7 +13,8 @@ from typing import ClassVar
 
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.errors import ModelFailed
-from botgpt.domain.model import ChatMessage, Completion
+from botgpt.domain.model import ChatMessage, Completion, GenerationOptions
+from botgpt.domain.stopping import cut_at_stops
 
 
 class SimpleChatModel:
@@ -26,13 +28,14 @@ class SimpleChatModel:
     context_window: int = 4096
     _counter: ClassVar[TiktokenCounter | None] = None
 
-    async def generate(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> str:
-        """The answer's text to ``messages``, the last of which is the user's."""
+    async def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> str:
+        """The answer's text to ``messages``, the last of which is the user's, sampled as
+        ``options`` say (pass them on to the service)."""
         raise NotImplementedError
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         """The answer, with token counts, as the port asks."""
-        text = await self.generate(messages, max_tokens=max_tokens, temperature=temperature)
+        text = cut_at_stops(await self.generate(messages, options), options.stop)
         if not text.strip():
             raise ModelFailed(f"{self.name} returned an empty answer")
         counter = self._tokens()
@@ -40,10 +43,10 @@ class SimpleChatModel:
         return Completion(text, self.name, max(1, prompt_tokens), max(1, counter.count(text)))
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str | Completion]:
         """The whole answer as one piece, then its ``Completion``."""
-        completion = await self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+        completion = await self.complete(messages, options)
         yield completion.text
         yield completion
 

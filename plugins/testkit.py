@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botgpt.domain.chunking import stream_chunks
-from botgpt.domain.model import ChatMessage, ChunkSpan, Completion, Role
+from botgpt.domain.model import ChatMessage, ChunkSpan, Completion, FinishReason, GenerationOptions, Role
 from botgpt.ports.ai import Chunker
 from botgpt.ports.chat import ChatModel
 
@@ -28,6 +28,7 @@ ANY_TEXT = st.one_of(PROSE, st.text(max_size=600))
 _PROPERTY = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 PROMPT = (ChatMessage(Role.SYSTEM, "Be brief."), ChatMessage(Role.USER, "Name a colour please"))
+OPTIONS = GenerationOptions(max_tokens=32)
 
 
 def check_spans_slice_back(text: str, spans: Sequence[ChunkSpan]) -> None:
@@ -102,7 +103,7 @@ async def check_identity(model: ChatModel) -> None:
 
 async def check_complete(model: ChatModel, expected: str | None = None) -> None:
     """``complete`` answers with text and counts tokens both ways."""
-    completion = await model.complete(PROMPT, max_tokens=32, temperature=0.0)
+    completion = await model.complete(PROMPT, OPTIONS)
     assert completion.text.strip(), "the answer is empty"
     if expected is not None:
         assert completion.text == expected
@@ -111,7 +112,7 @@ async def check_complete(model: ChatModel, expected: str | None = None) -> None:
 
 async def check_stream(model: ChatModel, expected: str | None = None) -> None:
     """``stream`` yields text, then exactly one ``Completion`` holding that same text, last."""
-    events = [event async for event in model.stream(PROMPT, max_tokens=32, temperature=0.0)]
+    events = [event async for event in model.stream(PROMPT, OPTIONS)]
     assert events and isinstance(events[-1], Completion), "the stream must end with a Completion"
     pieces = events[:-1]
     assert pieces and all(isinstance(piece, str) for piece in pieces), "text must come before the Completion"
@@ -123,13 +124,44 @@ async def check_stream(model: ChatModel, expected: str | None = None) -> None:
 
 async def check_early_close(model: ChatModel, expected: str | None = None) -> None:
     """Closing a stream after its first piece leaves the model ready for the next call."""
-    stream = model.stream(PROMPT, max_tokens=32, temperature=0.0)
+    stream = model.stream(PROMPT, OPTIONS)
     assert isinstance(await anext(stream), str)
     await stream.aclose()  # type: ignore[attr-defined]
     await check_complete(model, expected)
 
 
-CHAT_CHECKS: tuple[Callable[..., Awaitable[None]], ...] = (check_complete, check_stream, check_early_close)
+async def check_stop(model: ChatModel, expected: str | None = None) -> None:
+    """An answer ends before its stop sequence (a word from the middle of the plain answer),
+    streamed and whole, and finishes with ``stop``. Needs a model that answers
+    deterministically at temperature 0."""
+    answer = expected or (await model.complete(PROMPT, OPTIONS)).text
+    words = answer.split(" ")
+    assert len(words) >= 3, f"the answer {answer!r} is too short to cut"
+    stop = " " + words[len(words) // 2]
+    options = GenerationOptions(max_tokens=32, stop=(stop, "never-said-xyz"))
+    whole = await model.complete(PROMPT, options)
+    assert whole.text == answer[: answer.index(stop)].strip(), f"{whole.text!r} was not cut at {stop!r}"
+    assert whole.finish_reason is FinishReason.STOP
+    events = [event async for event in model.stream(PROMPT, options)]
+    assert "".join(e for e in events if isinstance(e, str)).strip() == whole.text
+    assert isinstance(events[-1], Completion) and events[-1].text == whole.text
+
+
+async def check_length(model: ChatModel, expected: str | None = None) -> None:
+    """An answer cut at ``max_tokens`` finishes with ``length``, streamed and whole."""
+    options = GenerationOptions(max_tokens=2)
+    whole = await model.complete(PROMPT, options)
+    assert whole.finish_reason is FinishReason.LENGTH, "an answer cut at max_tokens must finish with length"
+    assert 0 < whole.completion_tokens <= 2 and len(whole.text.split()) <= 2
+    if expected is not None:
+        assert expected.startswith(whole.text)
+    events = [event async for event in model.stream(PROMPT, options)]
+    assert isinstance(events[-1], Completion) and events[-1].finish_reason is FinishReason.LENGTH
+
+
+CHAT_CHECKS: tuple[Callable[..., Awaitable[None]], ...] = (check_complete, check_stream, check_early_close, check_stop)
+# A model that can tell where its answer was cut (not ``SimpleChatModel``) passes these too.
+OPTION_CHECKS: tuple[Callable[..., Awaitable[None]], ...] = (check_length,)
 
 
 class ChatModelContract:
@@ -156,6 +188,9 @@ class ChatModelContract:
 
     def test_a_stream_closed_early_leaves_the_model_ready(self) -> None:
         self._run(check_early_close, self.expected)
+
+    def test_a_stop_sequence_cuts_the_answer(self) -> None:
+        self._run(check_stop, self.expected)
 
     def _run(self, check: Callable[..., Awaitable[None]], *args: Any) -> None:
         async def run() -> None:

@@ -10,7 +10,8 @@ import re
 from collections.abc import AsyncIterator, Sequence
 
 from botgpt.domain.errors import EmbedderError, ModelUnavailable
-from botgpt.domain.model import ChatMessage, Completion, Vector
+from botgpt.domain.model import ChatMessage, Completion, FinishReason, GenerationOptions, Vector
+from botgpt.domain.stopping import cut_at_stops
 
 
 class WordCounter:
@@ -21,14 +22,17 @@ class WordCounter:
 
 
 class ScriptedChatModel:
-    """A chat model that answers from a script, or raises the errors queued on it."""
+    """A chat model that answers from a script, or raises the errors queued on it.
+
+    It honours ``max_tokens`` (in words) and ``stop``; ``options`` records what it was asked.
+    """
 
     def __init__(self, answers: Sequence[str] = (), context_window: int = 4096) -> None:
         self._answers = list(answers)
         self._errors: list[Exception] = []
         self._context_window = context_window
         self.prompts: list[list[ChatMessage]] = []
-        self.temperatures: list[float] = []
+        self.options: list[GenerationOptions] = []
         self.loaded = True
         self.delay = 0.0
         self.fail_after_words: int | None = None
@@ -49,24 +53,31 @@ class ScriptedChatModel:
         """Answer the next calls with these texts, before the rest of the script."""
         self._answers[:0] = answers
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    @property
+    def temperatures(self) -> list[float]:
+        return [options.temperature for options in self.options]
+
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         self.prompts.append(list(messages))
-        self.temperatures.append(temperature)
+        self.options.append(options)
         if self._errors:
             raise self._errors.pop(0)
-        text = self._answers.pop(0) if self._answers else f"answer {len(self.prompts)}"
+        text = cut_at_stops(self._answers.pop(0) if self._answers else f"answer {len(self.prompts)}", options.stop)
+        words = text.split(" ")
+        cut = len(words) > options.max_tokens
         return Completion(
-            text=text,
+            text=" ".join(words[: options.max_tokens]).strip(),
             model=self.name,
             prompt_tokens=sum(len(m.content.split()) for m in messages),
-            completion_tokens=len(text.split()),
+            completion_tokens=min(len(text.split()), options.max_tokens),
+            finish_reason=FinishReason.LENGTH if cut else FinishReason.STOP,
         )
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str | Completion]:
         """Word by word, pausing ``delay`` seconds between words; counts streams closed early."""
-        completion = await self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+        completion = await self.complete(messages, options)
         words = completion.text.split(" ")
         finished = False
         try:
@@ -125,7 +136,7 @@ class KeywordSummarizer(ScriptedChatModel):
         self._keywords = [k.lower() for k in keywords]
         self.gate: asyncio.Event | None = None
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Completion:
+    async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         if self.gate is not None:
             await self.gate.wait()
         self.prompts.append(list(messages))

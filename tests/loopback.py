@@ -138,7 +138,15 @@ class LoopbackProvider:
             self._server.server_close()
 
 
-def groq_events(text: str, model: str = "llama-3.3-70b-versatile") -> list[Any]:
+def capped(text: str, max_tokens: int | None) -> tuple[str, bool]:
+    """``text`` cut to ``max_tokens`` words, as a provider honouring the cap would; and whether it was cut."""
+    words = text.split(" ")
+    if max_tokens is None or len(words) <= max_tokens:
+        return text, False
+    return " ".join(words[:max_tokens]), True
+
+
+def groq_events(text: str, model: str = "llama-3.3-70b-versatile", finish: str = "stop") -> list[Any]:
     """An OpenAI-style chat completion stream, as Groq sends it, ending with [DONE]."""
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": model}
     words = text.split(" ")
@@ -152,19 +160,19 @@ def groq_events(text: str, model: str = "llama-3.3-70b-versatile") -> list[Any]:
         piece = word if n == 0 else " " + word
         events.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
     usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
-    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "x_groq": {"usage": usage}})
+    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}], "x_groq": {"usage": usage}})
     events.append("[DONE]")
     return events
 
 
-def gemini_events(text: str) -> list[Any]:
+def gemini_events(text: str, finish: str = "STOP") -> list[Any]:
     """A Gemini streamGenerateContent (alt=sse) stream."""
     words = text.split(" ")
     events: list[Any] = []
     for n, word in enumerate(words):
         candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": (" " if n else "") + word}]}}
         if n == len(words) - 1:
-            candidate["finishReason"] = "STOP"
+            candidate["finishReason"] = finish
         events.append(
             {
                 "candidates": [candidate],

@@ -26,6 +26,13 @@ class Role(enum.StrEnum):
     ASSISTANT = "assistant"
 
 
+class FinishReason(enum.StrEnum):
+    """Why an answer ended: the model finished (or hit a stop sequence), or the token cap."""
+
+    STOP = "stop"
+    LENGTH = "length"
+
+
 def _non_negative(_: object, attribute: attrs.Attribute[int], value: int) -> None:
     if value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value}")
@@ -77,7 +84,8 @@ class Message:
     ``tokens`` counts the content with the configured token counter; it is what the
     context packer budgets with. ``prompt_tokens`` and ``completion_tokens`` are the usage
     the model reported for an assistant message (zero for user messages). ``parent_id`` is
-    the message it answers or follows, ``None`` for a first message.
+    the message it answers or follows, ``None`` for a first message. ``finish_reason`` says
+    whether an answer was cut at the token cap (``LENGTH``).
     """
 
     id: str
@@ -91,6 +99,7 @@ class Message:
     completion_tokens: int = attrs.field(default=0, validator=_non_negative)
     citations: tuple[Citation, ...] = ()
     parent_id: str | None = None
+    finish_reason: FinishReason = FinishReason.STOP
 
 
 @attrs.frozen
@@ -98,8 +107,10 @@ class Citation:
     """A passage an answer rests on: which chunk, where in the document, how relevant, and
     the ``[number]`` it had in the prompt (0 where unknown: answers stored before it was kept).
 
+    ``score`` (0..1) is its retrieval relevance over the best passage found for the question.
     ``support`` (0..1) says how well the passage supports the sentences that cite it, and
-    ``supported`` whether that reaches the policy's threshold; both None where unverified."""
+    ``supported`` whether that reaches the policy's threshold; both None where unverified.
+    ``highlight_start`` and ``highlight_end`` mark the supporting sentence in ``snippet``."""
 
     document_id: str
     filename: str
@@ -111,6 +122,8 @@ class Citation:
     number: int = 0
     support: float | None = None
     supported: bool | None = None
+    highlight_start: int | None = None
+    highlight_end: int | None = None
 
 
 @attrs.frozen
@@ -121,14 +134,41 @@ class ChatMessage:
     content: str
 
 
+def _stops(_: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    if len(value) > MAX_STOP_SEQUENCES or not all(isinstance(stop, str) and stop for stop in value):
+        raise ValueError(f"{attribute.name} takes at most {MAX_STOP_SEQUENCES} non-empty strings")
+
+
+MAX_STOP_SEQUENCES = 4
+
+
+@attrs.frozen
+class GenerationOptions:
+    """How to sample one answer.
+
+    ``max_tokens`` caps the answer (an answer cut there finishes with ``LENGTH``). ``top_p``
+    and ``seed`` left ``None`` take the model's own defaults. The answer ends before the first
+    of the ``stop`` sequences, which is not part of it.
+    """
+
+    max_tokens: int = attrs.field(validator=attrs.validators.ge(1))
+    temperature: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    top_p: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional([attrs.validators.gt(0.0), attrs.validators.le(1.0)])
+    )
+    seed: int | None = None
+    stop: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_stops)
+
+
 @attrs.frozen
 class Completion:
-    """What a chat model returned for one prompt."""
+    """What a chat model returned for one prompt, and why it ended."""
 
     text: str
     model: str
     prompt_tokens: int
     completion_tokens: int
+    finish_reason: FinishReason = FinishReason.STOP
 
 
 @attrs.frozen

@@ -1,5 +1,5 @@
-"""Bearer-key authentication and per-key limits, before every request but /health and the
-chat page's static files."""
+"""Bearer-key authentication and per-key limits, before every request but the public ones:
+liveness and readiness, the chat page's static files, and the API documentation."""
 
 from __future__ import annotations
 
@@ -15,7 +15,27 @@ from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.identity import Principal
 
 log = logging.getLogger("botgpt.http")
-PUBLIC_ENDPOINTS = frozenset({"health.health", "web.page", "web.asset"})
+# None of these holds any user's data. Probes (a container HEALTHCHECK, a load balancer) carry
+# no key, and people read the documentation, and fetch the page, before they have one.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "health.health",
+        "health.ready",
+        "web.page",
+        "web.asset",
+        "openapi",
+        "swagger_ui",
+        "redoc_ui",
+        "docs_assets.asset",
+    }
+)
+# What a key's requests-per-minute limit counts: the requests that make botgpt do something
+# (write, upload, search, answer). Reads are not counted: they only look up the caller's own
+# data, and a client's reads follow from its actions (the page refreshes the list, the branch
+# alternatives and the usage after each answer, and polls an upload's status), so counting them
+# would make "5 requests a minute" mean one or two answers. Model calls are also held to the
+# daily token limit.
+UNCOUNTED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -26,7 +46,8 @@ def spends_tokens(view: F) -> F:
 
 
 async def authenticate() -> None:
-    """Find the request's key; 401 without a valid one once keys exist; then apply limits."""
+    """Find the request's key; 401 without a valid one once keys exist; then apply limits
+    to the requests they count."""
     g.principal = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
@@ -39,8 +60,10 @@ async def authenticate() -> None:
         raise Unauthorized("a valid API key is required: send Authorization: Bearer <key>")
     g.principal = Principal(key.user_id, key)
     view = current_app.view_functions.get(request.endpoint or "")
-    usage: UsageService = current_app.extensions["botgpt.usage"]
-    await usage.admit(key, spends_tokens=bool(getattr(view, "spends_tokens", False)))
+    spends = bool(getattr(view, "spends_tokens", False))
+    if spends or request.method not in UNCOUNTED_METHODS:
+        usage: UsageService = current_app.extensions["botgpt.usage"]
+        await usage.admit(key, spends_tokens=spends)
 
 
 def install_auth(app: Quart, keys: KeyService, usage: UsageService) -> None:

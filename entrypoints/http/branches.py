@@ -14,6 +14,7 @@ from botgpt.entrypoints.http.conversations_dto import (
     detail_out,
     siblings_out,
 )
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import OwnerQuery
 from botgpt.entrypoints.http.routes import as_caller
 
@@ -21,6 +22,7 @@ blueprint = Blueprint("branches", __name__, url_prefix="/api/v1/conversations")
 
 
 @blueprint.get("/<conversation_id>/messages/<message_id>/siblings")
+@operation("List the alternatives at a message")
 @validate_querystring(OwnerQuery)
 @validate_response(SiblingsOut)
 @as_caller()
@@ -38,6 +40,7 @@ async def list_siblings(
 
 
 @blueprint.put("/<conversation_id>/active")
+@operation("Switch the active branch")
 @validate_request(SwitchBranchIn)
 @validate_response(ConversationDetailOut)
 @as_caller()

@@ -19,6 +19,7 @@ from botgpt.entrypoints.http.collections_dto import (
     collection_page_out,
 )
 from botgpt.entrypoints.http.documents_dto import DocumentListOut, DocumentListQuery, document_page_out
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import OwnerQuery
 from botgpt.entrypoints.http.routes import as_caller
 
@@ -27,6 +28,7 @@ SERVICE = Provide["collections"]
 
 
 @blueprint.post("")
+@operation("Create a collection")
 @validate_request(CreateCollectionIn)
 @validate_response(CollectionOut, 201)
 @as_caller(acts=True)
@@ -39,6 +41,7 @@ async def create_collection(
 
 
 @blueprint.get("")
+@operation("List collections")
 @validate_querystring(DocumentListQuery)
 @validate_response(CollectionListOut)
 @as_caller(acts=True)
@@ -51,6 +54,7 @@ async def list_collections(
 
 
 @blueprint.get("/<collection_id>")
+@operation("Get a collection")
 @validate_querystring(OwnerQuery)
 @validate_response(CollectionOut)
 @as_caller()
@@ -63,6 +67,7 @@ async def get_collection(
 
 
 @blueprint.patch("/<collection_id>")
+@operation("Update a collection")
 @validate_request(UpdateCollectionIn)
 @validate_response(CollectionOut)
 @as_caller()
@@ -75,6 +80,7 @@ async def update_collection(
 
 
 @blueprint.delete("/<collection_id>")
+@operation("Delete a collection")
 @validate_querystring(DeleteCollectionQuery)
 @validate_response(CollectionDeletedOut)
 @as_caller()
@@ -88,6 +94,7 @@ async def delete_collection(
 
 
 @blueprint.post("/<collection_id>/documents")
+@operation("Add documents to a collection")
 @validate_request(AddDocumentsIn)
 @validate_response(CollectionOut)
 @as_caller()
@@ -100,6 +107,7 @@ async def add_documents(
 
 
 @blueprint.get("/<collection_id>/documents")
+@operation("List a collection's documents")
 @validate_querystring(DocumentListQuery)
 @validate_response(DocumentListOut)
 @as_caller()
@@ -113,6 +121,7 @@ async def list_collection_documents(
 
 
 @blueprint.delete("/<collection_id>/documents/<document_id>")
+@operation("Remove a document from a collection")
 @validate_querystring(OwnerQuery)
 @validate_response(CollectionOut)
 @as_caller()

@@ -3,47 +3,47 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import attrs
 
 from botgpt.domain.collections import CollectionView
 from botgpt.domain.model import Page
+from botgpt.entrypoints.http.fields_dto import Attributes, Description, DocumentIds, Name, UserId
 
 
 @attrs.define
 class CreateCollectionIn:
-    name: str
-    description: str = ""
-    user_id: str | None = None
+    name: Name
+    description: Description = ""
+    user_id: UserId | None = None
 
 
 @attrs.define
 class UpdateCollectionIn:
     """Fields left out keep their value."""
 
-    name: str | None = None
-    description: str | None = None
-    user_id: str | None = None
+    name: Name | None = None
+    description: Description | None = None
+    user_id: UserId | None = None
 
 
 @attrs.define
 class AddDocumentsIn:
-    document_ids: list[str]
-    user_id: str | None = None
+    document_ids: DocumentIds
+    user_id: UserId | None = None
 
 
 @attrs.define
 class UpdateDocumentIn:
     """The document's attributes, replaced whole: up to 16 keys; string, number or boolean values."""
 
-    attributes: dict[str, Any]
-    user_id: str | None = None
+    attributes: Attributes
+    user_id: UserId | None = None
 
 
 @attrs.define
 class DeleteCollectionQuery:
-    user_id: str | None = None
+    user_id: UserId | None = None
     delete_documents: bool = False
 
 

@@ -28,6 +28,7 @@ from botgpt.entrypoints.http.conversations_dto import (
     turn_out,
 )
 from botgpt.entrypoints.http.errors import request_id
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import ListQuery, OwnerQuery
 from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.sse import sse_response, turn_events
@@ -40,6 +41,7 @@ USAGE = Provide["usage"]
 
 
 @blueprint.post("")
+@operation("Start a conversation", 409, 413)
 @validate_request(CreateConversationIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
@@ -60,6 +62,7 @@ async def create_conversation(
 
 
 @blueprint.get("")
+@operation("List conversations")
 @validate_querystring(ListQuery)
 @validate_response(ConversationListOut)
 @as_caller(acts=True)
@@ -75,6 +78,7 @@ async def list_conversations(
 
 
 @blueprint.get("/<conversation_id>")
+@operation("Get a conversation")
 @validate_querystring(OwnerQuery)
 @validate_response(ConversationDetailOut)
 @as_caller()
@@ -91,6 +95,7 @@ async def get_conversation(
 
 
 @blueprint.post("/<conversation_id>/messages")
+@operation("Send a message", 409, 413)
 @validate_request(PostMessageIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
@@ -112,6 +117,7 @@ async def post_message(
 
 
 @blueprint.post("/<conversation_id>/regenerate")
+@operation("Regenerate the last answer", 409)
 @validate_request(RegenerateIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
@@ -143,6 +149,7 @@ async def answer(
 
 
 @blueprint.patch("/<conversation_id>")
+@operation("Rename a conversation")
 @validate_request(RenameIn)
 @validate_response(ConversationOut)
 @as_caller()
@@ -158,6 +165,7 @@ async def rename_conversation(
 
 
 @blueprint.delete("/<conversation_id>")
+@operation("Delete a conversation")
 @validate_querystring(OwnerQuery)
 @validate_response(DeletedOut)
 @as_caller()

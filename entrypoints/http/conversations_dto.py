@@ -10,12 +10,14 @@ from typing import Any
 
 import attrs
 
+from botgpt.entrypoints.http.fields_dto import Filters, Id, MessageText, ParentId, Title, UserId
 from botgpt.domain.model import (
     Conversation,
     ConversationDetail,
     Message,
     Mode,
     Page,
+    Role,
     Siblings,
     Turn,
 )
@@ -23,12 +25,15 @@ from botgpt.domain.model import (
 
 @attrs.define
 class CreateConversationIn:
-    message: str
-    user_id: str | None = None
+    """`document_ids`, `collection_ids` and `filters` choose what a `rag_mode` conversation is
+    grounded in (all of the user's ready documents when none is given)."""
+
+    message: MessageText
+    user_id: UserId | None = None
     mode: Mode = Mode.OPEN_CHAT
-    document_ids: list[str] | None = None
-    collection_ids: list[str] | None = None
-    filters: dict[str, Any] | None = None
+    document_ids: list[Id] | None = None
+    collection_ids: list[Id] | None = None
+    filters: Filters | None = None
     stream: bool = False
 
 
@@ -37,15 +42,15 @@ class PostMessageIn:
     """``parent_id`` starts a new branch after that assistant message (``"root"``: a new
     first message); without it the message continues the active branch."""
 
-    message: str
-    user_id: str | None = None
+    message: MessageText
+    user_id: UserId | None = None
     stream: bool = False
-    parent_id: str | None = None
+    parent_id: ParentId | None = None
 
 
 @attrs.define
 class RegenerateIn:
-    user_id: str | None = None
+    user_id: UserId | None = None
     stream: bool = False
 
 
@@ -53,20 +58,23 @@ class RegenerateIn:
 class SwitchBranchIn:
     """The message whose branch becomes active (it continues to its newest descendant)."""
 
-    message_id: str
-    user_id: str | None = None
+    message_id: Id
+    user_id: UserId | None = None
 
 
 @attrs.define
 class RenameIn:
-    title: str
-    user_id: str | None = None
+    title: Title
+    user_id: UserId | None = None
 
 
 @attrs.define
 class CitationOut:
-    """A cited passage. `support` (0–1) is how well it supports the sentences citing it, and
-    `supported` whether that reaches `BOTGPT_CITATION_MIN_SUPPORT`; null where unverified."""
+    """A cited passage. `score` (0–1) is its retrieval relevance, over the best passage found
+    for the question (1 = the best). `support` (0–1) is how well it supports the sentences
+    citing it, and `supported` whether that reaches `BOTGPT_CITATION_MIN_SUPPORT`; null where
+    unverified. `snippet` is cut at word boundaries (… where cut), and `highlight_start` /
+    `highlight_end` are the character offsets in it of the sentence that supports the answer."""
 
     document_id: str
     filename: str
@@ -78,6 +86,8 @@ class CitationOut:
     number: int = 0
     support: float | None = None
     supported: bool | None = None
+    highlight_start: int | None = None
+    highlight_end: int | None = None
 
 
 @attrs.define
@@ -94,6 +104,8 @@ class MessageOut:
     metadata: dict[str, Any]
     citations: list[CitationOut]
     parent_id: str | None
+    # An answer's: "length" when it was cut at the token cap, else "stop"; None for a user's.
+    finish_reason: str | None = None
 
 
 @attrs.define
@@ -180,6 +192,7 @@ def message_out(message: Message) -> MessageOut:
         metadata=metadata,
         citations=[CitationOut(**attrs.asdict(citation)) for citation in message.citations],
         parent_id=message.parent_id,
+        finish_reason=message.finish_reason.value if message.role is Role.ASSISTANT else None,
     )
 
 

@@ -17,6 +17,7 @@ from botgpt.domain.model import ScopeRequest
 from botgpt.domain.retrieval import RetrievalService
 from botgpt.entrypoints.http.collections_dto import UpdateDocumentIn
 from botgpt.entrypoints.http.documents_dto import (
+    UPLOAD_BODY,
     DocumentDeletedOut,
     DocumentListOut,
     DocumentListQuery,
@@ -29,6 +30,7 @@ from botgpt.entrypoints.http.documents_dto import (
     search_out,
     upload_out,
 )
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import OwnerQuery
 from botgpt.entrypoints.http.routes import as_caller
 
@@ -59,6 +61,7 @@ async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
 
 
 @documents.post("")
+@operation("Upload a document", 415, request_body=UPLOAD_BODY)
 @validate_response(UploadOut, 201)
 @validate_response(UploadOut, 200)
 @as_caller(acts=True, form=True)
@@ -82,6 +85,7 @@ async def upload_document(user_id: str, service: DocumentService = SERVICE) -> t
 
 
 @documents.get("")
+@operation("List documents")
 @validate_querystring(DocumentListQuery)
 @validate_response(DocumentListOut)
 @as_caller(acts=True)
@@ -94,6 +98,7 @@ async def list_documents(
 
 
 @documents.patch("/<document_id>")
+@operation("Set a document's attributes")
 @validate_request(UpdateDocumentIn)
 @validate_response(DocumentOut)
 @as_caller()
@@ -106,6 +111,7 @@ async def update_document(
 
 
 @documents.get("/<document_id>")
+@operation("Get a document")
 @validate_querystring(OwnerQuery)
 @validate_response(DocumentOut)
 @as_caller()
@@ -121,6 +127,7 @@ async def get_document(
 
 
 @documents.delete("/<document_id>")
+@operation("Delete a document")
 @validate_querystring(OwnerQuery)
 @validate_response(DocumentDeletedOut)
 @as_caller()
@@ -137,6 +144,7 @@ async def delete_document(
 
 
 @search.post("/search")
+@operation("Search documents")
 @validate_request(SearchIn)
 @validate_response(SearchOut)
 @as_caller(acts=True)

@@ -9,6 +9,18 @@ import attrs
 
 from botgpt.domain.model import Document, Page
 from botgpt.domain.retrieval import SearchResult
+from botgpt.entrypoints.http.fields_dto import (
+    ATTRIBUTES_SCHEMA,
+    ID_PATTERN,
+    NOT_BLANK,
+    Filters,
+    Id,
+    K,
+    Limit,
+    Offset,
+    Query,
+    UserId,
+)
 
 
 @attrs.define
@@ -65,13 +77,13 @@ class SearchIn:
     """Without `document_ids` or `collection_ids`, every ready document of the user is searched;
     with them, their union. `filters` (OpenAI's comparison and compound shape) narrows either."""
 
-    query: str
-    document_ids: list[str] | None = None
-    collection_ids: list[str] | None = None
-    filters: dict[str, Any] | None = None
-    k: int = 5
+    query: Query
+    document_ids: list[Id] | None = None
+    collection_ids: list[Id] | None = None
+    filters: Filters | None = None
+    k: K = 5
     explain: bool = False
-    user_id: str | None = None
+    user_id: UserId | None = None
 
 
 @attrs.define
@@ -97,9 +109,9 @@ class SearchOut:
 
 @attrs.define
 class DocumentListQuery:
-    user_id: str | None = None
-    limit: int = 20
-    offset: int = 0
+    user_id: UserId | None = None
+    limit: Limit = 20
+    offset: Offset = 0
 
 
 def document_out(document: Document) -> DocumentOut:
@@ -162,3 +174,40 @@ def search_out(query: str, retriever: str, found: SearchResult, explain: bool) -
             for rank, hit in enumerate(found.hits, start=1)
         ],
     )
+
+
+# The upload is multipart, which no request model describes: its OpenAPI request body, so that
+# Swagger UI's "Try it out" offers a file picker.
+UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The document (txt, md, pdf, docx, …)",
+                    },
+                    "user_id": {
+                        "type": "string",
+                        "pattern": NOT_BLANK,
+                        "description": "Open mode only; else the key's user",
+                    },
+                    "collection_id": {
+                        "type": "string",
+                        "pattern": ID_PATTERN,
+                        "description": "Add it to this collection",
+                    },
+                    "attributes": {
+                        **ATTRIBUTES_SCHEMA,
+                        "description": "A JSON object: " + ATTRIBUTES_SCHEMA["description"],
+                    },
+                },
+                "required": ["file"],
+            },
+            "encoding": {"attributes": {"contentType": "application/json"}},
+        }
+    },
+}

@@ -13,6 +13,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
+import attrs
 from quart import Quart, Request, Response, g, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -48,6 +49,23 @@ HTTP_MESSAGES = {
 }
 
 
+@attrs.define
+class ErrorDetailOut:
+    """What went wrong: a stable `code` to branch on, a `message` for people, and the
+    `request_id` that the server log holds too (also in the `X-Request-ID` header)."""
+
+    code: str
+    message: str
+    request_id: str
+
+
+@attrs.define
+class ErrorOut:
+    """The body of every error answer."""
+
+    error: ErrorDetailOut
+
+
 class MalformedJson(BadRequest):
     """The body claimed to be JSON and was not."""
 
@@ -73,9 +91,10 @@ class BotgptRequest(Request):
 
     async def get_json(self, *args: Any, **kwargs: Any) -> Any:
         # A body nested thousands deep exhausts the parser's recursion: a client error, not ours.
+        # Bytes that are not UTF-8 are not JSON text either.
         try:
             body = await super().get_json(*args, **kwargs)
-        except RecursionError:
+        except (RecursionError, UnicodeDecodeError):
             raise MalformedJson() from None
         _check_unicode(body)
         return body
@@ -160,7 +179,9 @@ async def on_http_error(error: HTTPException) -> Response:
     if isinstance(error, MalformedJson):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
     code, message = HTTP_MESSAGES.get(status, ("http_error", "the request failed"))
-    return error_response(status, code, message)
+    # A 405 names the methods the path does take (RFC 9110 requires Allow).
+    allow = {name: value for name, value in error.get_headers() if name == "Allow"}
+    return error_response(status, code, message, allow)
 
 
 async def on_unexpected(error: Exception) -> Response:

@@ -11,6 +11,7 @@ from quart_schema import validate_response
 
 from botgpt.domain.fallback import readiness_of
 from botgpt.entrypoints.http.health_dto import HealthOut, ReadyOut
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
 
@@ -26,6 +27,7 @@ def _version() -> str:
 
 
 @blueprint.get("/health")
+@operation("Liveness")
 @validate_response(HealthOut)
 async def health() -> HealthOut:
     """Liveness: the process answers. Touches neither the store nor the model."""
@@ -33,6 +35,7 @@ async def health() -> HealthOut:
 
 
 @blueprint.get("/ready")
+@operation("Readiness")
 @validate_response(ReadyOut, 200)
 @validate_response(ReadyOut, 503)
 @inject

@@ -11,29 +11,49 @@ a ``botgpt`` object (the SDK's ``extra_body``):
   ``all_documents: true`` grounds it in every ready document of the user.
 
 Without ``conversation_id`` a request is stateless, as with OpenAI: nothing is stored.
+
+Sampling options are honoured: ``max_tokens`` / ``max_completion_tokens`` (at least 1, capped
+at the server's ``max_answer_tokens``; an answer cut there finishes with ``"length"``),
+``stop`` (a string or up to 4, cut from the answer), ``temperature`` (0..2), ``top_p`` (0..1]
+and ``seed``. A value out of range answers 422 naming the field.
+
+Options botgpt cannot honour are refused with 400 ``unsupported_option`` naming them, rather
+than silently ignored: ``n`` above 1, ``logprobs``, ``top_logprobs``, ``tools``,
+``tool_choice`` other than "none", ``functions``, ``function_call``, ``response_format``
+other than text, ``logit_bias``, non-zero ``presence_penalty`` / ``frequency_penalty``,
+``audio``, ``modalities`` other than text, ``prediction`` and ``web_search_options``. Each
+is accepted at its "off" value (``n: 1``, ``logprobs: false``, ...), which some clients
+always send.
+
+Fields that change nothing about the answer are accepted and ignored: ``user``,
+``parallel_tool_calls`` (there are no tools), ``stream_options`` (the last chunk always
+carries the usage), ``metadata``, ``store``, ``service_tier``, ``reasoning_effort``, and any
+field OpenAI adds later, so that newer SDKs keep working.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 import msgspec
 from dependency_injector.wiring import Provide, inject
 from quart import Blueprint
-from quart_schema import validate_request
+from quart_schema import document_response, validate_request
 
 from botgpt.domain.conversations import ConversationService
-from botgpt.domain.errors import BotgptError, InvalidRequest
+from botgpt.domain.errors import BotgptError, InvalidRequest, UnsupportedOption
 from botgpt.domain.model import ChatMessage, Role, ScopeRequest, Turn
-from botgpt.domain.turns import PreparedTurn
+from botgpt.domain.turns import PreparedTurn, Sampling
 from botgpt.domain.usage import UsageService
 from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens
 from botgpt.entrypoints.http.conversations_dto import CitationOut
 from botgpt.entrypoints.http.errors import request_id
+from botgpt.entrypoints.http.openai_dto import ChatCompletionOut, ModelListOut
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.sse import sse_response
 
@@ -60,6 +80,9 @@ class BotgptOptions:
         return named if named.names_sources or self.filters is not None or self.all_documents else None
 
 
+StopText = Annotated[str, msgspec.Meta(min_length=1)]
+
+
 @attrs.define
 class ChatCompletionIn:
     messages: list[OpenAIMessage]
@@ -67,6 +90,68 @@ class ChatCompletionIn:
     stream: bool = False
     user: str | None = None
     botgpt: BotgptOptions | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stop: StopText | Annotated[list[StopText], msgspec.Meta(max_length=4)] | None = None
+    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] | None = None
+    top_p: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] | None = None
+    seed: int | None = None
+    # Refused unless at their "off" value (see the module docstring); any JSON is read here
+    # so that the refusal, not a type error, names them.
+    n: Any = None
+    logprobs: Any = None
+    top_logprobs: Any = None
+    tools: Any = None
+    tool_choice: Any = None
+    functions: Any = None
+    function_call: Any = None
+    response_format: Any = None
+    logit_bias: Any = None
+    presence_penalty: Any = None
+    frequency_penalty: Any = None
+    audio: Any = None
+    modalities: Any = None
+    prediction: Any = None
+    web_search_options: Any = None
+
+    def refused(self) -> list[str]:
+        """The options asked for that botgpt cannot honour."""
+        off: dict[str, tuple[Any, ...]] = {
+            "n": (None, 1),
+            "logprobs": (None, False),
+            "top_logprobs": (None, 0),
+            "tools": (None, []),
+            "tool_choice": (None, "none"),
+            "functions": (None, []),
+            "function_call": (None, "none"),
+            "response_format": (None, {"type": "text"}),
+            "logit_bias": (None, {}),
+            "presence_penalty": (None, 0),
+            "frequency_penalty": (None, 0),
+            "audio": (None,),
+            "modalities": (None, ["text"]),
+            "prediction": (None,),
+            "web_search_options": (None,),
+        }
+        return [name for name, values in off.items() if not _is_off(getattr(self, name), values)]
+
+    def sampling(self) -> Sampling:
+        """The sampling the request asks for; the server's policy fills in the rest."""
+        if None not in (self.max_tokens, self.max_completion_tokens) and self.max_tokens != self.max_completion_tokens:
+            raise InvalidRequest("max_tokens and max_completion_tokens disagree; send one of them")
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
+        return Sampling(
+            max_tokens=self.max_completion_tokens or self.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            seed=self.seed,
+            stop=stop,
+        )
+
+
+def _is_off(value: Any, off: tuple[Any, ...]) -> bool:
+    # ``True == 1`` in Python: a boolean only matches a boolean, so ``n: true`` is refused.
+    return any(value == candidate and isinstance(value, bool) == isinstance(candidate, bool) for candidate in off)
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -84,6 +169,8 @@ def _chat_messages(messages: list[OpenAIMessage]) -> list[ChatMessage]:
 
 
 @blueprint.get("/models")
+@operation("List models")
+@document_response(ModelListOut)
 @inject
 async def list_models(service: ConversationService = Provide["conversations"]) -> dict[str, Any]:
     """The model that answers, in OpenAI's list format."""
@@ -94,7 +181,9 @@ async def list_models(service: ConversationService = Provide["conversations"]) -
 
 
 @blueprint.post("/chat/completions")
+@operation("Create a chat completion", 409)
 @validate_request(ChatCompletionIn)
+@document_response(ChatCompletionOut)
 @spends_tokens
 @as_caller(acts=True, claim="user")
 @inject
@@ -105,7 +194,10 @@ async def chat_completions(
     usage: UsageService = Provide["usage"],
 ) -> Any:
     """OpenAI chat completions, streamed (SSE chunks, then ``[DONE]``) or whole."""
-    prepared = await _prepare(service, user_id, data)
+    if refused := data.refused():
+        raise UnsupportedOption(f"botgpt cannot honour these options: {', '.join(refused)}", param=refused[0])
+    sampling = data.sampling()
+    prepared = attrs.evolve(await _prepare(service, user_id, data), sampling=sampling)
     record = usage_recorder(usage)
     if data.stream:
         return sse_response(_chunks(service, prepared, record, request_id()))
@@ -151,7 +243,11 @@ def _completion_body(turn: Turn, prepared: PreparedTurn) -> dict[str, Any]:
         "created": int(message.created_at.timestamp()),
         "model": message.model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": message.content}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": message.content},
+                "finish_reason": message.finish_reason.value,
+            }
         ],
         "usage": _usage(turn),
         "botgpt": _extension(turn, prepared),
@@ -182,7 +278,8 @@ async def _chunks(
             else:
                 await record(item)
                 model = item.assistant_message.model or model
-                yield chunk({}, "stop", usage=_usage(item), botgpt=_extension(item, prepared))
+                finish = item.assistant_message.finish_reason.value
+                yield chunk({}, finish, usage=_usage(item), botgpt=_extension(item, prepared))
     except BotgptError as error:
         yield _sse(
             {"error": {"message": str(error), "type": error.code, "code": error.code, "request_id": current_request}}

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import attrs
 
+from botgpt.entrypoints.http.fields_dto import Limit, Offset, UserId
+
 
 @attrs.define
 class ListQuery:
-    user_id: str | None = None
-    limit: int = 20
-    offset: int = 0
+    """Page by `limit` and `offset`, or by `cursor` (a previous page's `next_cursor`), not both."""
+
+    user_id: UserId | None = None
+    limit: Limit = 20
+    offset: Offset = 0
     cursor: str | None = None
 
 
 @attrs.define
 class OwnerQuery:
-    user_id: str | None = None
+    user_id: UserId | None = None

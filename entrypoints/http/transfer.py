@@ -12,6 +12,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from botgpt.domain.history import ConversationHistory
 from botgpt.domain.transfer import ConversationTransfer
 from botgpt.entrypoints.http.conversations_dto import ConversationDetailOut, detail_out
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import OwnerQuery
 from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.transfer_format import ConversationExport, export_document, markdown, tree_from
@@ -26,6 +27,7 @@ class ExportQuery:
 
 
 @blueprint.get("/<conversation_id>/export")
+@operation("Export a conversation")
 @validate_querystring(ExportQuery)
 @document_response(ConversationExport)
 @as_caller()
@@ -48,6 +50,7 @@ async def export_conversation(
 
 
 @blueprint.post("/import")
+@operation("Import a conversation")
 @validate_querystring(OwnerQuery)
 @validate_request(ConversationExport)
 @validate_response(ConversationDetailOut, 201)

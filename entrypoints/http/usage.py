@@ -8,6 +8,7 @@ from quart_schema import validate_querystring, validate_response
 
 from botgpt.domain.history import ConversationHistory
 from botgpt.domain.usage import UsageService
+from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import ListQuery
 from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.usage_dto import UsageOut, usage_out
@@ -16,6 +17,7 @@ blueprint = Blueprint("usage", __name__, url_prefix="/api/v1")
 
 
 @blueprint.get("/usage")
+@operation("Get usage")
 @validate_querystring(ListQuery)
 @validate_response(UsageOut)
 @as_caller(acts=True)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from quart import Blueprint, abort, send_from_directory
 from quart.typing import ResponseReturnValue
+from quart_schema import hide
 
 UI = Path(__file__).parent / "static" / "ui"
-UI_FILES = frozenset({"app.js", "app.css", "markdown.js"})
+UI_FILES = frozenset({"app.js", "app.css", "markdown.js", "favicon.svg"})
 
 blueprint = Blueprint("web", __name__)
 
@@ -31,7 +32,14 @@ async def page() -> ResponseReturnValue:
 
 @blueprint.get("/ui/<name>")
 async def asset(name: str) -> ResponseReturnValue:
-    """One of the page's scripts or its stylesheet."""
+    """One of the page's scripts, its stylesheet or its icon."""
     if name not in UI_FILES:
         abort(404)
     return await send_from_directory(str(UI), name)
+
+
+@blueprint.get("/favicon.ico")
+@hide  # a browser's request, not part of the API
+async def favicon() -> ResponseReturnValue:
+    """The page's SVG icon: browsers ask for /favicon.ico whatever the page links."""
+    return await send_from_directory(str(UI), "favicon.svg")

@@ -70,6 +70,7 @@ def test_a_conversation_streams_then_is_renamed_and_deleted(page: Any) -> None:
     assert "This conversation:" in page.find_element(By.ID, "usage").text
 
     item = page.find_element(By.CSS_SELECTOR, "#conversations li.active")
+    item.find_element(By.CSS_SELECTOR, ".menu-toggle").click()  # Rename and Delete wait in the ⋯ menu
     item.find_element(By.CSS_SELECTOR, ".rename").click()
     field = page.find_element(By.CSS_SELECTOR, ".rename-input")
     field.send_keys(Keys.CONTROL, "a")
@@ -77,6 +78,7 @@ def test_a_conversation_streams_then_is_renamed_and_deleted(page: Any) -> None:
     wait(page).until(lambda b: "Renamed in the browser" in sidebar_titles(b))
 
     item = page.find_element(By.CSS_SELECTOR, "#conversations li.active")
+    item.find_element(By.CSS_SELECTOR, ".menu-toggle").click()
     delete = item.find_element(By.CSS_SELECTOR, ".delete")
     delete.click()
     delete.click()  # the second click confirms

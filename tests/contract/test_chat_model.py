@@ -17,12 +17,12 @@ import pytest_asyncio
 from botgpt.adapters.gemini import GeminiChatModel, make_client
 from botgpt.adapters.groq_chat import GroqChatModel
 from botgpt.adapters.resilience import RetryPolicy
-from botgpt.domain.model import ChatMessage, Role
+from botgpt.domain.model import ChatMessage, GenerationOptions, Role
 from botgpt.plugins import testkit
 from botgpt.plugins.builtin.local_chat import build_llama_cpp
 from botgpt.plugins.hookspecs import PluginContext
 from botgpt.ports.chat import ChatModel
-from tests.loopback import LoopbackProvider, Reply, gemini_events, groq_events
+from tests.loopback import LoopbackProvider, Reply, capped, gemini_events, groq_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 FAST = RetryPolicy(attempts=2, base_seconds=0.01, cap_seconds=0.05, timeout_seconds=5.0)
@@ -32,14 +32,20 @@ PROMPT = [ChatMessage(Role.SYSTEM, "Be brief."), ChatMessage(Role.USER, "Name a 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[LoopbackProvider]:
     with LoopbackProvider().running() as server:
-        server.default(
-            "/chat/completions", lambda body: Reply(events=groq_events("echo: " + body["messages"][-1]["content"]))
-        )
-        server.default(
-            ":streamGenerateContent",
-            lambda body: Reply(events=gemini_events("echo: " + body["contents"][-1]["parts"][0]["text"])),
-        )
+        server.default("/chat/completions", _groq_echo)
+        server.default(":streamGenerateContent", _gemini_echo)
         yield server
+
+
+def _groq_echo(body: dict[str, Any]) -> Reply:
+    text, cut = capped("echo: " + body["messages"][-1]["content"], body.get("max_tokens"))
+    return Reply(events=groq_events(text, finish="length" if cut else "stop"))
+
+
+def _gemini_echo(body: dict[str, Any]) -> Reply:
+    limit = body.get("generationConfig", {}).get("maxOutputTokens")
+    text, cut = capped("echo: " + body["contents"][-1]["parts"][0]["text"], limit)
+    return Reply(events=gemini_events(text, finish="MAX_TOKENS" if cut else "STOP"))
 
 
 async def local_engine() -> Any:
@@ -80,12 +86,54 @@ async def test_it_has_a_name_and_a_context_window(chat_model: ChatModel) -> None
     await testkit.check_identity(chat_model)
 
 
-@pytest.mark.parametrize("check", testkit.CHAT_CHECKS, ids=lambda check: check.__name__)
+@pytest.mark.parametrize("check", testkit.CHAT_CHECKS + testkit.OPTION_CHECKS, ids=lambda check: check.__name__)
 async def test_the_kit_checks_pass(chat_model: ChatModel, check: Any) -> None:
     """The same checks a third-party provider runs with ``ChatModelContract``."""
     await check(chat_model, ECHO)
 
 
 async def test_the_stream_comes_in_several_pieces(chat_model: ChatModel) -> None:
-    events = [event async for event in chat_model.stream(PROMPT, max_tokens=32, temperature=0.0)]
+    events = [event async for event in chat_model.stream(PROMPT, GenerationOptions(max_tokens=32, temperature=0.0))]
     assert len(events) > 2
+
+
+SAMPLED = GenerationOptions(max_tokens=7, temperature=0.7, top_p=0.9, seed=42, stop=("zzz", "qqq"))
+
+
+@pytest.mark.parametrize("kind", ["groq", "gemini"])
+async def test_remote_requests_carry_every_option(kind: str, provider: LoopbackProvider) -> None:
+    """The SDKs send the options in each provider's own names."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GROQ_BASE_URL", provider.url)
+        model: ChatModel = (
+            GroqChatModel(api_key="k", model="llama-3.3-70b-versatile", context_window=8192, policy=FAST)
+            if kind == "groq"
+            else GeminiChatModel(make_client("k", provider.url, FAST.timeout_seconds), "gemini-2.0-flash", 32768, FAST)
+        )
+        before = len(provider.requests)
+        await model.complete(PROMPT, SAMPLED)
+        [body] = [seen.body for seen in provider.requests[before:]]
+    if kind == "groq":
+        sent = {name: body.get(name) for name in ("max_tokens", "temperature", "top_p", "seed", "stop")}
+        assert sent == {"max_tokens": 7, "temperature": 0.7, "top_p": 0.9, "seed": 42, "stop": ["zzz", "qqq"]}
+    else:
+        config = body["generationConfig"]
+        sent = {name: config.get(name) for name in ("maxOutputTokens", "temperature", "topP", "seed", "stopSequences")}
+        assert sent == {
+            "maxOutputTokens": 7,
+            "temperature": 0.7,
+            "topP": 0.9,
+            "seed": 42,
+            "stopSequences": ["zzz", "qqq"],
+        }
+
+
+async def test_unset_options_are_left_to_groq(
+    provider: LoopbackProvider, monkeypatch_module: pytest.MonkeyPatch
+) -> None:
+    monkeypatch_module.setenv("GROQ_BASE_URL", provider.url)
+    model = GroqChatModel(api_key="k", model="llama-3.3-70b-versatile", context_window=8192, policy=FAST)
+    before = len(provider.requests)
+    await model.complete(PROMPT, GenerationOptions(max_tokens=9))
+    [body] = [seen.body for seen in provider.requests[before:]]
+    assert not {"top_p", "seed", "stop"} & set(body)

@@ -15,7 +15,7 @@ import pytest_asyncio
 from botgpt.adapters.engine_client import EngineChatModel
 from botgpt.adapters.engine_status import ask_status
 from botgpt.domain.errors import MessageTooLarge, ModelUnavailable
-from botgpt.domain.model import ChatMessage, Completion, Role
+from botgpt.domain.model import ChatMessage, Completion, GenerationOptions, Role
 from botgpt.plugins.builtin.local_chat import build_llama_cpp
 from botgpt.plugins.hookspecs import PluginContext
 
@@ -46,14 +46,14 @@ pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
 
 async def test_answers_with_usage(model: EngineChatModel) -> None:
-    completion = await model.complete(PROMPT, max_tokens=12, temperature=0.0)
+    completion = await model.complete(PROMPT, GenerationOptions(max_tokens=12, temperature=0.0))
     assert completion.text
     assert completion.model == "SmolLM2-135M-Instruct.Q4_1"
     assert completion.prompt_tokens > 5 and 0 < completion.completion_tokens <= 12
 
 
 async def test_the_chat_template_comes_from_the_gguf(model: EngineChatModel) -> None:
-    completion = await model.complete(PROMPT, max_tokens=4, temperature=0.0)
+    completion = await model.complete(PROMPT, GenerationOptions(max_tokens=4, temperature=0.0))
     # <|im_start|>/<|im_end|> markers and the role names cost tokens beyond the raw text.
     raw = sum(len(m.content.split()) for m in PROMPT)
     assert completion.prompt_tokens >= raw + 3 * len(PROMPT)
@@ -63,12 +63,12 @@ async def test_the_chat_template_comes_from_the_gguf(model: EngineChatModel) -> 
 async def test_overflowing_the_context_is_message_too_large(model: EngineChatModel) -> None:
     huge = [ChatMessage(Role.USER, "lighthouse " * 900)]
     with pytest.raises(MessageTooLarge):
-        await model.complete(huge, max_tokens=8, temperature=0.0)
+        await model.complete(huge, GenerationOptions(max_tokens=8, temperature=0.0))
 
 
 async def test_streamed_usage_matches_the_whole_answer(model: EngineChatModel) -> None:
-    whole = await model.complete(PROMPT, max_tokens=12, temperature=0.0)
-    events = [event async for event in model.stream(PROMPT, max_tokens=12, temperature=0.0)]
+    whole = await model.complete(PROMPT, GenerationOptions(max_tokens=12, temperature=0.0))
+    events = [event async for event in model.stream(PROMPT, GenerationOptions(max_tokens=12, temperature=0.0))]
     streamed = events[-1]
     assert isinstance(streamed, Completion)
     assert "".join(e for e in events if isinstance(e, str)).strip() == streamed.text == whole.text
@@ -77,20 +77,22 @@ async def test_streamed_usage_matches_the_whole_answer(model: EngineChatModel) -
 
 async def test_concurrent_answers_equal_the_same_answers_one_by_one(model: EngineChatModel) -> None:
     prompts = [[ChatMessage(Role.USER, f"Count from {n} to {n + 5}.")] for n in (1, 20, 300)]
-    alone = [await model.complete(p, max_tokens=16, temperature=0.0) for p in prompts]
-    together = await asyncio.gather(*(model.complete(p, max_tokens=16, temperature=0.0) for p in prompts))
+    alone = [await model.complete(p, GenerationOptions(max_tokens=16, temperature=0.0)) for p in prompts]
+    together = await asyncio.gather(
+        *(model.complete(p, GenerationOptions(max_tokens=16, temperature=0.0)) for p in prompts)
+    )
     assert [c.text for c in together] == [c.text for c in alone]
 
 
 async def test_an_abandoned_stream_stops_and_frees_its_slot(model: EngineChatModel) -> None:
-    stream = model.stream(PROMPT, max_tokens=200, temperature=0.0)
+    stream = model.stream(PROMPT, GenerationOptions(max_tokens=200, temperature=0.0))
     assert isinstance(await anext(stream), str)
     await stream.aclose()  # the client went away after one token
     deadline = time.monotonic() + 5
     while ask_status(model.socket_path, 2.0)["active"]:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.02)
-    again = await model.complete(PROMPT, max_tokens=4, temperature=0.0)
+    again = await model.complete(PROMPT, GenerationOptions(max_tokens=4, temperature=0.0))
     assert again.text
 
 
@@ -121,7 +123,7 @@ async def test_an_engine_that_is_not_running_is_unavailable(tmp_path: Any) -> No
     model = local_model(engine_attach=True, engine_dir=str(tmp_path))
     assert await model.readiness() == "starting"
     with pytest.raises(ModelUnavailable):
-        await model.complete(PROMPT, max_tokens=4, temperature=0.0)
+        await model.complete(PROMPT, GenerationOptions(max_tokens=4, temperature=0.0))
 
 
 async def test_the_real_model_writes_a_summary_that_the_next_prompt_carries(model: EngineChatModel) -> None:

@@ -206,10 +206,11 @@ async def test_imports_that_are_not_json_or_too_large(client: Client, container:
 
 
 async def test_an_import_recounts_tokens_and_keeps_only_the_callers_documents(
-    client: Client, container: Container
+    client: Client, container: Container, chat: ScriptedChatModel
 ) -> None:
     alice, bob = await key_for(container, "alice"), await key_for(container, "bob")
     _, document_id = await owned_resources(client, alice)
+    chat.answer_next("The keepers trimmed the wicks [1].")
     rag = {"message": "Who trimmed the wicks?", "mode": "rag_mode", "document_ids": [document_id]}
     created = await body(await client.post(API, json=rag, headers=alice), 201)
     exported = await body(await client.get(f"{API}/{created['conversation_id']}/export", headers=alice), 200)

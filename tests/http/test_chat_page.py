@@ -9,6 +9,7 @@ from quart.typing import TestClientProtocol as Client
 
 from botgpt.entrypoints.http.web import UI, UI_FILES
 
+SVG_NAMESPACE = "http://www.w3.org"
 EXTERNAL = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", re.IGNORECASE)
 
 
@@ -27,6 +28,18 @@ async def test_the_page_and_its_assets_are_served_without_a_key_check(client: Cl
 def test_no_asset_names_an_external_host() -> None:
     for path in [UI / "index.html", *(UI / name for name in UI_FILES)]:
         text = Path(path).read_text()
-        # The one URL pattern in markdown.js is the rule that recognises links in answers.
-        found = [m for m in EXTERNAL.findall(text) if "\\/" not in m]
+        # The one URL pattern in markdown.js is the rule that recognises links in answers; the
+        # SVG namespace is a name, never fetched.
+        found = [m for m in EXTERNAL.findall(text) if "\\/" not in m and m != SVG_NAMESPACE]
         assert not found, (path.name, found)
+
+
+async def test_the_favicon_is_the_pages_svg_icon(client: Client) -> None:
+    html = await (await client.get("/")).get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/ui/favicon.svg">' in html
+    icon = (UI / "favicon.svg").read_bytes()
+    for path in ("/favicon.ico", "/ui/favicon.svg"):
+        answer = await client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["Content-Type"].startswith("image/svg+xml")
+        assert await answer.get_data() == icon

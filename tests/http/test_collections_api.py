@@ -241,11 +241,12 @@ async def test_a_rag_conversation_with_a_filter_and_bad_scopes(client: Client, c
     await error_of(open_chat, 422)
 
 
-async def test_the_openai_endpoint_takes_the_same_scope(client: Client, live_server: str) -> None:
+async def test_the_openai_endpoint_takes_the_same_scope(client: Client, live_server: str, chat: Any) -> None:
     hr = await new_collection(client)
     handbook = await upload_into(client, HANDBOOK, "leave.txt", hr["id"])
     menu = await upload_into(client, MENU, "menu.txt")
     messages = [{"role": "user", "content": "How long is parental leave?"}]
+    chat.answer_next("Parental leave is described in [1].", "Parental leave is described in [1].")
     async with openai.AsyncOpenAI(
         base_url=f"{live_server}/v1", api_key="unused", default_headers={"X-User-Id": "alice"}, max_retries=0
     ) as sdk:

@@ -147,8 +147,10 @@ async def test_search_with_explain(client: Client) -> None:
     assert (await plain.get_json())["results"][0]["ranks"] is None
 
 
-async def test_rag_conversation_carries_citations(client: Client) -> None:
+async def test_rag_conversation_carries_citations(client: Client, chat: Any) -> None:
     document_id = await uploaded(client)
+    # No [n] markers: the answer lists the sources that the check finds supporting it.
+    chat.answer_next("The Fresnel lens made the light visible far away.")
     response = await client.post(
         "/api/v1/conversations",
         json={
@@ -162,6 +164,7 @@ async def test_rag_conversation_carries_citations(client: Client) -> None:
     citations = (await response.get_json())["assistant_message"]["citations"]
     assert citations and {c["document_id"] for c in citations} == {document_id}
     assert {"filename", "chunk_id", "start", "end", "score", "snippet"} <= set(citations[0])
+    assert all(0 <= c["score"] <= 1 and c["supported"] for c in citations)
     detail = await (
         await client.get(f"/api/v1/conversations/{(await response.get_json())['conversation_id']}")
     ).get_json()
@@ -177,6 +180,12 @@ async def rag_turn(client: Client, document_id: str, stream: bool = False) -> An
     text = (await response.get_data()).decode()
     done = text.split("event: done\ndata: ", 1)[1].split("\n", 1)[0]
     return json.loads(done)["assistant_message"]
+
+
+async def test_an_answer_without_markers_that_no_source_supports_lists_none(client: Client, chat: Any) -> None:
+    document_id = await uploaded(client)
+    chat.answer_next("Keepers baked sourdough bread every morning.")
+    assert (await rag_turn(client, document_id))["citations"] == []
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])

@@ -48,7 +48,7 @@ async def test_keys_are_required_once_one_exists(app: Quart, client: Client, con
     assert (await client.get(API, headers=wrong)).status_code == 401
     assert (await client.get(API, headers={"Authorization": "Basic xyz"})).status_code == 401
     assert (await client.get("/health")).status_code == 200
-    for path in ("/ready", "/openapi.json", DOCS, "/api/v1/usage"):
+    for path in (DOCS, "/api/v1/usage"):
         assert (await client.get(path)).status_code == 401, path
     assert (await client.get(API, headers=auth)).status_code == 200
 
@@ -114,9 +114,9 @@ async def test_isolation_on_every_endpoint(client: Client, container: Container,
 
 async def test_requests_per_minute_limit(client: Client, container: Container) -> None:
     auth = await key_for(container, "alice", requests_per_minute=3)
-    statuses = [(await client.get(API, headers=auth)).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    limited = await client.get(API, headers=auth)
+    statuses = [(await client.post(API, json={"message": "hi"}, headers=auth)).status_code for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    limited = await client.post(API, json={"message": "hi"}, headers=auth)
     assert (await limited.get_json())["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
 

@@ -10,6 +10,7 @@ import httpx
 import openai
 import pytest
 
+from botgpt.domain.errors import ModelUnavailable
 from botgpt.domain.keys import KeyService
 from botgpt.entrypoints.container import Container
 from botgpt.entrypoints.core import provided
@@ -113,3 +114,156 @@ async def test_errors_surface_as_sdk_exceptions(
         )
     with pytest.raises(openai.UnprocessableEntityError):
         await client.chat.completions.create(model="botgpt", messages=[{"role": "assistant", "content": "x"}])
+
+
+LONG = "One two three four five six seven eight nine ten. Eleven twelve."
+
+
+async def test_max_tokens_cuts_the_answer_and_says_length(client: openai.AsyncOpenAI, chat: ScriptedChatModel) -> None:
+    chat.answer_next(LONG, LONG)
+    whole = await client.chat.completions.create(model="botgpt", messages=MESSAGES, max_tokens=5)  # type: ignore[arg-type]
+    assert whole.choices[0].finish_reason == "length"
+    assert whole.choices[0].message.content == "One two three four five"
+    stream = await client.chat.completions.create(
+        model="botgpt",
+        messages=MESSAGES,  # type: ignore[arg-type]
+        max_completion_tokens=5,
+        stream=True,
+    )
+    chunks = [chunk async for chunk in stream]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "One two three four five"
+    assert chunks[-1].choices[0].finish_reason == "length"
+    assert [o.max_tokens for o in chat.options[-2:]] == [5, 5]
+
+
+async def test_max_tokens_is_capped_by_the_server(client: openai.AsyncOpenAI, chat: ScriptedChatModel) -> None:
+    await client.chat.completions.create(model="botgpt", messages=MESSAGES, max_tokens=100_000)  # type: ignore[arg-type]
+    assert chat.options[-1].max_tokens == 256  # the policy's max_answer_tokens
+
+
+async def test_a_stop_sequence_cuts_the_answer(client: openai.AsyncOpenAI, chat: ScriptedChatModel) -> None:
+    chat.answer_next(LONG, LONG)
+    whole = await client.chat.completions.create(model="botgpt", messages=MESSAGES, stop=["."])  # type: ignore[arg-type]
+    assert whole.choices[0].message.content == "One two three four five six seven eight nine ten"
+    assert whole.choices[0].finish_reason == "stop"
+    stream = await client.chat.completions.create(model="botgpt", messages=MESSAGES, stop=".", stream=True)  # type: ignore[arg-type]
+    text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream])
+    assert text == "One two three four five six seven eight nine ten"
+
+
+async def test_sampling_options_reach_the_model(client: openai.AsyncOpenAI, chat: ScriptedChatModel) -> None:
+    await client.chat.completions.create(
+        model="botgpt",
+        messages=MESSAGES,  # type: ignore[arg-type]
+        temperature=1.5,
+        top_p=0.5,
+        seed=7,
+        n=1,
+        logprobs=False,
+    )
+    options = chat.options[-1]
+    assert (options.temperature, options.top_p, options.seed, options.stop) == (1.5, 0.5, 7, ())
+
+
+async def test_without_options_the_policy_samples(client: openai.AsyncOpenAI, chat: ScriptedChatModel) -> None:
+    await client.chat.completions.create(model="botgpt", messages=MESSAGES)  # type: ignore[arg-type]
+    options = chat.options[-1]
+    assert (options.max_tokens, options.temperature, options.top_p, options.seed) == (256, 0.2, None, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "param"),
+    [
+        ({"n": 2}, "n"),
+        ({"logprobs": True}, "logprobs"),
+        ({"top_logprobs": 3}, "top_logprobs"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"logit_bias": {"50256": -100}}, "logit_bias"),
+        ({"presence_penalty": 0.5}, "presence_penalty"),
+    ],
+)
+async def test_options_botgpt_cannot_honour_are_refused(
+    client: openai.AsyncOpenAI, chat: ScriptedChatModel, options: dict[str, object], param: str
+) -> None:
+    for stream in (False, True):
+        with pytest.raises(openai.BadRequestError) as raised:
+            await client.chat.completions.create(model="botgpt", messages=MESSAGES, stream=stream, **options)  # type: ignore[call-overload]
+        assert raised.value.status_code == 400
+        assert param in raised.value.message
+        assert raised.value.body["param"] == param  # type: ignore[index]
+    assert chat.prompts == []  # the model was never asked
+
+
+async def test_several_refused_options_are_all_named(client: openai.AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        await client.chat.completions.create(model="botgpt", messages=MESSAGES, n=3, logprobs=True)  # type: ignore[arg-type]
+    assert "n, logprobs" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"max_completion_tokens": -1}, "max_completion_tokens"),
+        ({"temperature": 2.5}, "temperature"),
+        ({"top_p": 0}, "top_p"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"stop": ""}, "stop"),
+        ({"seed": "x"}, "seed"),
+    ],
+)
+async def test_out_of_range_options_name_the_field(
+    live_server: str, secret: str, chat: ScriptedChatModel, options: dict[str, object], field: str
+) -> None:
+    auth = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(base_url=live_server, headers=auth) as http:
+        response = await http.post("/v1/chat/completions", json={"messages": MESSAGES, **options})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert field in error["message"] and error["request_id"]
+    assert chat.prompts == []
+
+
+async def test_a_cut_answer_is_stored_with_its_finish_reason(
+    client: openai.AsyncOpenAI, chat: ScriptedChatModel, live_server: str, secret: str
+) -> None:
+    auth = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(base_url=live_server, headers=auth) as http:
+        cid = (await http.post("/api/v1/conversations", json={"message": "hi"})).json()["conversation_id"]
+        chat.answer_next(LONG)
+        await client.chat.completions.create(
+            model="botgpt",
+            messages=[{"role": "user", "content": "and then?"}],
+            max_tokens=3,
+            extra_body={"botgpt": {"conversation_id": cid}},
+        )
+        messages = (await http.get(f"/api/v1/conversations/{cid}")).json()["messages"]
+    assert [(m["role"], m["finish_reason"]) for m in messages] == [
+        ("user", None),
+        ("assistant", "stop"),
+        ("user", None),
+        ("assistant", "length"),
+    ]
+    assert messages[-1]["content"] == "One two three"
+
+
+async def test_a_failed_model_call_with_options_stores_nothing(
+    client: openai.AsyncOpenAI, chat: ScriptedChatModel, live_server: str, secret: str
+) -> None:
+    auth = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(base_url=live_server, headers=auth) as http:
+        cid = (await http.post("/api/v1/conversations", json={"message": "hi"})).json()["conversation_id"]
+        chat.fail_next(ModelUnavailable("busy"))
+        with pytest.raises(openai.APIStatusError) as raised:
+            await client.chat.completions.create(
+                model="botgpt",
+                messages=[{"role": "user", "content": "and then?"}],
+                max_tokens=3,
+                stop=["."],
+                extra_body={"botgpt": {"conversation_id": cid}},
+            )
+        messages = (await http.get(f"/api/v1/conversations/{cid}")).json()["messages"]
+    assert raised.value.status_code == 503
+    assert len(messages) == 2

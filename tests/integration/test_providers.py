@@ -15,7 +15,7 @@ from botgpt.adapters.resilience import RetryPolicy
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.errors import EmbedderError, ModelFailed, ModelUnavailable
 from botgpt.domain.fallback import FallbackChatModel
-from botgpt.domain.model import ChatMessage, Role
+from botgpt.domain.model import ChatMessage, GenerationOptions, Role
 from tests.fakes import ScriptedChatModel, WordCounter
 from tests.loopback import (
     LoopbackProvider,
@@ -51,7 +51,7 @@ def gemini_client(provider: LoopbackProvider) -> Any:
 
 
 async def complete(model: Any) -> Any:
-    return await model.complete(PROMPT, max_tokens=32, temperature=0.0)
+    return await model.complete(PROMPT, GenerationOptions(max_tokens=32, temperature=0.0))
 
 
 # --- Groq ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -11,7 +12,7 @@ import pytest
 from dependency_injector import providers
 
 from botgpt.adapters.sqlite_store import open_sqlite_store
-from botgpt.entrypoints.cli import main
+from botgpt.entrypoints.cli import _parser, main
 from botgpt.entrypoints.container import build_container
 from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE, create_app
 from botgpt.entrypoints.settings import Settings
@@ -105,3 +106,27 @@ async def test_a_bad_import_file_stores_nothing(
     assert await asyncio.to_thread(main, ["import", str(tmp_path / "missing.json")]) == 1
     async with open_sqlite_store(tmp_path / "botgpt.sqlite3") as store:
         assert await store.count_conversations("local") == 0
+
+
+def _parsers(parser: argparse.ArgumentParser, name: str = "botgpt") -> list[tuple[str, argparse.ArgumentParser]]:
+    found = [(name, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                found += _parsers(sub, f"{name} {sub_name}")
+    return found
+
+
+def test_every_option_help_says_what_it_does_and_its_default() -> None:
+    for name, parser in _parsers(_parser()):
+        for action in parser._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            option = f"{name} {action.option_strings[-1]}"
+            assert action.help, f"{option} has no description"
+            if action.required or isinstance(action, argparse._StoreTrueAction):
+                continue
+            text = parser.formatter_class(prog=name)._get_help_string(action) or ""  # type: ignore[attr-defined]
+            assert "default" in text, f"{option} does not show its default"
+    serve = " ".join(dict(_parsers(_parser()))["botgpt serve"].format_help().split())
+    assert "(default: 127.0.0.1)" in serve and "(default: 8000)" in serve

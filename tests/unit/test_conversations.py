@@ -248,10 +248,10 @@ async def test_model_title_failure_falls_back_to_the_first_message(
     service.chat = chat
     original_complete = chat.complete
 
-    async def fail_on_title(messages, **kwargs):  # type: ignore[no-untyped-def]
+    async def fail_on_title(messages, options):  # type: ignore[no-untyped-def]
         if len(chat.prompts) == 1:
             chat.fail_next(ModelUnavailable("busy"))
-        return await original_complete(messages, **kwargs)
+        return await original_complete(messages, options)
 
     chat.complete = fail_on_title  # type: ignore[method-assign]
     turn = await service.start("alice", "Explain SQLite to me please")

@@ -114,19 +114,33 @@ async def test_a_misquoted_figure_is_not_supported_by_the_passage_it_cites() -> 
     assert misquoted.supported is False and misquoted.support is not None and misquoted.support < 0.52
 
 
-async def test_an_answer_without_markers_is_checked_against_every_sentence() -> None:
+async def test_an_answer_without_markers_lists_only_the_sources_that_support_it() -> None:
     embedder = HashingEmbedder()
-    check = await grounding(embedder)
+    check = await grounding(embedder)  # the unrelated source is left out even without the drop setting
     _, citations = await check.cite("Sourdough bread rises with a starter culture.", await sources(embedder))
-    assert [(c.number, c.supported) for c in citations] == [(1, False), (2, True)]
+    assert [(c.number, c.supported) for c in citations] == [(2, True)]
 
 
-async def test_markers_that_name_no_source_given_are_checked_as_no_markers() -> None:
+async def test_markers_that_name_no_source_are_removed_and_checked_as_no_markers() -> None:
     embedder = HashingEmbedder()
     check = await grounding(embedder)
-    answer = "Sourdough bread rises with a starter culture [7]. The Eiffel Tower is 330 metres tall [9]."
-    _, citations = await check.cite(answer, await sources(embedder))
-    assert [(c.number, c.supported) for c in citations] == [(1, True), (2, True)]
+    answer = "[2] Sourdough bread rises with a starter culture [7]. The Eiffel Tower is 330 metres tall [9]."
+    text, citations = await check.cite(answer, (await sources(embedder))[:1] + [])
+    assert text == "Sourdough bread rises with a starter culture. The Eiffel Tower is 330 metres tall."
+    assert [(c.number, c.supported) for c in citations] == [(1, True)]
+
+
+async def test_a_citation_snippet_marks_the_sentence_that_supports_the_answer() -> None:
+    embedder = HashingEmbedder()
+    check = await grounding(embedder)
+    filler = "Paris has many museums and a long river with bridges and boats. " * 3
+    passage = filler + TOWER + " " + filler
+    vector = (await embedder.embed([passage]))[0]
+    source = Source(1, "paris.txt", ScoredChunk(Chunk("c", "d", 0, 0, len(passage), passage, vector), 0.5))
+    (citation,) = (await check.cite("The Eiffel Tower is 330 metres tall [1].", [source]))[1]
+    assert citation.snippet.startswith("…") and citation.snippet.endswith("…")
+    assert citation.highlight_start is not None and citation.highlight_end is not None
+    assert citation.snippet[citation.highlight_start : citation.highlight_end] == TOWER
 
 
 @pytest.mark.parametrize("transient", [True, False])

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import httpx
 
 from botgpt.domain.errors import ModelFailed, ModelUnavailable
-from botgpt.domain.model import ChatMessage
+from botgpt.domain.model import ChatMessage, GenerationOptions
 from botgpt.plugins.simple_chat import SimpleChatModel
 
 
@@ -18,12 +18,13 @@ class OpenAICompatibleChat(SimpleChatModel):
         self.base_url, self.name, self.context_window = base_url.rstrip("/"), model, context_window
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
-    async def generate(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> str:
+    async def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> str:
         body = {
             "model": self.name,
             "messages": [{"role": message.role.value, "content": message.content} for message in messages],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "stop": list(options.stop) or None,
         }
         try:
             async with httpx.AsyncClient(timeout=60) as client:

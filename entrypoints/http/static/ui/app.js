@@ -93,19 +93,91 @@ async function loadConversations(more = false) {
   $("more-conversations").hidden = !page.has_more;
 }
 
+// A row is its title across the sidebar's width; Rename and Delete wait in its ⋯ menu.
 function conversationItem(conversation) {
   const item = document.createElement("li");
   item.dataset.id = conversation.id;
-  if (state.current?.id === conversation.id) item.classList.add("active");
-  const open = document.createElement("button");
-  open.type = "button";
-  open.className = "title";
-  open.textContent = conversation.title;
-  open.addEventListener("click", () => openConversation(conversation.id));
+  const open = button(conversation.title, "title", () => openConversation(conversation.id));
+  open.title = conversation.title;
+  const toggle = button("⋯", "menu-toggle", (event) => {
+    event.stopPropagation();
+    toggleRowMenu(item);
+  });
+  toggle.setAttribute("aria-label", `Actions for “${conversation.title}”`);
+  toggle.setAttribute("aria-haspopup", "menu");
+  toggle.setAttribute("aria-expanded", "false");
+  const menu = document.createElement("div");
+  menu.className = "row-menu";
+  menu.setAttribute("role", "menu");
+  menu.hidden = true;
   const rename = button("Rename", "rename", () => startRename(item, conversation));
   const remove = button("Delete", "delete", () => confirmDelete(remove, conversation));
-  item.append(open, rename, remove);
+  for (const entry of [rename, remove]) entry.setAttribute("role", "menuitem");
+  menu.append(rename, remove);
+  item.append(open, toggle, menu);
+  markCurrent(item);
   return item;
+}
+
+// The open conversation is marked, and only it: a new chat marks none.
+function markCurrent(item) {
+  const current = item.dataset.id === state.current?.id;
+  item.classList.toggle("active", current);
+  const title = item.querySelector(".title");
+  if (current) title?.setAttribute("aria-current", "page");
+  else title?.removeAttribute("aria-current");
+}
+
+function markCurrentConversation() {
+  $("conversations").querySelectorAll("li[data-id]").forEach(markCurrent);
+  $("chat-title").textContent = state.current?.title ?? "New chat";
+}
+
+function closeRowMenus(except = null) {
+  $("conversations").querySelectorAll("li.menu-open").forEach((item) => {
+    if (item === except) return;
+    item.classList.remove("menu-open");
+    item.querySelector(".row-menu").hidden = true;
+    item.querySelector(".menu-toggle").setAttribute("aria-expanded", "false");
+  });
+}
+
+// The menu is placed beside its ⋯ with fixed coordinates, so that the list's own scrolling
+// cannot clip it at the bottom of the sidebar.
+function toggleRowMenu(item) {
+  closeRowMenus(item);
+  const menu = item.querySelector(".row-menu");
+  const toggle = item.querySelector(".menu-toggle");
+  const opening = menu.hidden;
+  menu.hidden = !opening;
+  item.classList.toggle("menu-open", opening);
+  toggle.setAttribute("aria-expanded", String(opening));
+  if (!opening) return;
+  const at = toggle.getBoundingClientRect();
+  const below = at.bottom + menu.offsetHeight + 8 < window.innerHeight;
+  menu.style.top = `${below ? at.bottom + 2 : at.top - menu.offsetHeight - 2}px`;
+  menu.style.left = `${Math.max(8, at.right - menu.offsetWidth)}px`;
+  menu.querySelector("button").focus();
+}
+
+document.addEventListener("click", (event) => {
+  if (!event.target.closest?.(".row-menu")) closeRowMenus();
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  closeRowMenus();
+  closeSidebar();
+});
+
+// On a phone the sidebar covers the chat: whatever is picked in it closes it.
+function closeSidebar() {
+  document.body.classList.remove("sidebar-open");
+  $("toggle-sidebar").setAttribute("aria-expanded", "false");
+}
+
+function toggleSidebar() {
+  const open = document.body.classList.toggle("sidebar-open");
+  $("toggle-sidebar").setAttribute("aria-expanded", String(open));
 }
 
 function button(label, className, onClick) {
@@ -156,6 +228,7 @@ async function confirmDelete(control, conversation) {
 }
 
 async function openConversation(id) {
+  closeSidebar();
   try {
     const detail = await api(`/api/v1/conversations/${id}`);
     state.current = detail.conversation;
@@ -165,8 +238,8 @@ async function openConversation(id) {
     if (detail.conversation.message_count > detail.messages.length) await showSiblings(detail.messages);
     showMode();
     showUsage();
+    markCurrentConversation();
     await loadConversations();
-    document.body.classList.remove("sidebar-open");
   } catch (error) {
     sayError(error);
   }
@@ -175,6 +248,8 @@ async function openConversation(id) {
 function newConversation() {
   state.current = null;
   $("messages").replaceChildren();
+  markCurrentConversation();
+  closeSidebar();
   showMode();
   showUsage();
   $("message").focus();
@@ -302,7 +377,10 @@ function messageItem(role, content, citations = []) {
 function renderBody(item, role, content, citations) {
   const body = item.querySelector(".body");
   if (role === "user") body.textContent = content;
-  else body.innerHTML = renderMarkdown(content, highestNumber(citations));
+  else {
+    body.innerHTML = renderMarkdown(content, highestNumber(citations));
+    body.querySelectorAll("pre").forEach(addCopyButton);
+  }
   item.querySelector(".sources")?.remove();
   if (!citations.length) return;
   body.querySelectorAll("button.cite").forEach((marker) => {
@@ -323,6 +401,53 @@ function renderBody(item, role, content, citations) {
     sources.append(chip, " ");
   });
   item.append(sources);
+}
+
+function addCopyButton(pre) {
+  const block = document.createElement("div");
+  block.className = "code-block";
+  const head = document.createElement("div");
+  head.className = "code-head";
+  const language = document.createElement("span");
+  language.textContent = pre.dataset.language ?? "code";
+  const copy = button("Copy", "copy-code", async () => {
+    const copied = await copyText(pre.textContent);
+    copy.textContent = copied ? "Copied" : "Copy failed";
+    setTimeout(() => (copy.textContent = "Copy"), 1500);
+  });
+  copy.setAttribute("aria-label", "Copy code");
+  head.append(language, copy);
+  pre.replaceWith(block);
+  block.append(head, pre);
+}
+
+// The Clipboard API exists only in secure contexts (https, localhost): a server reached
+// over plain http on the LAN gets the older selection-and-execCommand way.
+async function copyText(text) {
+  if (window.isSecureContext && navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // refused (no permission, page not focused): try the older way
+    }
+  }
+  const focused = document.activeElement;
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.className = "copy-buffer";
+  document.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = document.execCommand("copy");
+  } catch {
+    copied = false;
+  }
+  area.remove();
+  focused?.focus?.();
+  return copied;
 }
 
 // Citations carry the number they had in the prompt; answers stored before that have 0.
@@ -477,10 +602,7 @@ function renderCollections() {
   shown.value = state.shown;
   scope.value = [...scope.options].some((o) => o.value === chosen && !o.disabled) ? chosen : "";
   const target = state.collections.get(state.shown);
-  $("drop-text").replaceChildren(
-    target ? `Drop a file to add it to “${target.name}”, or ` : "Drop a file here or ",
-    Object.assign(document.createElement("span"), { className: "link", textContent: "choose one" }),
-  );
+  $("drop-text").textContent = target ? `or drop one here: it goes into “${target.name}”` : "or drop one here";
 }
 
 function progressOf(document_) {
@@ -501,6 +623,7 @@ function progressOf(document_) {
 function renderDocuments() {
   const list = $("documents");
   list.replaceChildren();
+  $("documents-count").textContent = state.documents.size ? String(state.documents.size) : "";
   if (!state.documents.size) {
     const empty = document.createElement("li");
     empty.className = "hint";
@@ -523,6 +646,7 @@ function renderDocuments() {
       renderCollections();
       $("scope").value = state.selected.size ? "picked" : "";
       showMode();
+      closeSidebar();
     });
     const name = document.createElement("span");
     name.className = "filename";
@@ -631,6 +755,7 @@ $("composer").addEventListener("submit", (event) => {
   const text = $("message").value.trim();
   if (!text || state.streaming) return;
   $("message").value = "";
+  fitComposer();
   send(text);
 });
 $("message").addEventListener("keydown", (event) => {
@@ -639,10 +764,18 @@ $("message").addEventListener("keydown", (event) => {
     $("composer").requestSubmit();
   }
 });
+// The box grows with what is typed, up to a third of the screen, as chat boxes do.
+function fitComposer() {
+  const box = $("message");
+  box.style.height = "auto";
+  box.style.height = `${Math.min(box.scrollHeight + 2, window.innerHeight / 3)}px`;
+}
+$("message").addEventListener("input", fitComposer);
 $("stop").addEventListener("click", () => state.streaming?.abort());
 $("new-conversation").addEventListener("click", newConversation);
 $("more-conversations").addEventListener("click", () => loadConversations(true).catch(sayError));
-$("toggle-sidebar").addEventListener("click", () => document.body.classList.toggle("sidebar-open"));
+$("toggle-sidebar").addEventListener("click", toggleSidebar);
+$("backdrop").addEventListener("click", closeSidebar);
 
 async function start() {
   try {
