@@ -140,7 +140,7 @@ class Settings:
         "convex", "How hybrid fuses: a convex blend of normalised scores, or reciprocal rank.", ("convex", "rrf")
     )
     hybrid_rrf_k: int = _setting(20, "Reciprocal-rank-fusion constant.")
-    hybrid_dense_weight: float = _setting(2.0, "Weight of the dense ranking in fusion (BM25 weighs 1).")
+    hybrid_dense_weight: float = _setting(1.75, "Weight of the dense ranking in fusion (BM25 weighs 1).")
     rag_top_k: int = _setting(5, "Chunks retrieved per RAG turn.")
     rag_context_tokens: int = _setting(700, "Most tokens of sources placed in a RAG prompt.")
     citation_min_support: float = _setting(

@@ -169,6 +169,10 @@ def test_upload_wait_for_ready_then_ask_and_open_a_citation(page: Any, tmp_path:
     assert "308 points" in page.find_element(By.ID, "citation-snippet").text
     where = page.find_element(By.ID, "citation-where").text
     assert re.search(r"characters \d+–\d+", where) and re.search(r"support \d\.\d\d \((not )?supported\)", where)
+    assert re.search(r"relevance [01]\.\d\d", where)  # on the 0-1 scale the dialog explains
+    assert "0–1" in page.find_element(By.ID, "citation-scale").text
+    marked = page.find_elements(By.CSS_SELECTOR, "#citation-snippet mark")
+    assert marked and "308 points" in marked[0].text  # the sentence that supports the answer
     screenshot(page, "citation-1280x800")
     dialog.find_element(By.TAG_NAME, "button").click()
 

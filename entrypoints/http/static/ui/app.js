@@ -464,11 +464,27 @@ function supportText(citation) {
   return ` · support ${citation.support.toFixed(2)} (${citation.supported ? "supported" : "not supported"})`;
 }
 
+// The snippet as text nodes, with the sentence that supports the answer in a <mark>.
+function renderSnippet(citation) {
+  const box = $("citation-snippet");
+  const text = citation.snippet;
+  const start = citation.highlight_start;
+  const end = citation.highlight_end;
+  box.replaceChildren();
+  if (start == null || end == null || end <= start) {
+    box.textContent = text;
+    return;
+  }
+  const mark = document.createElement("mark");
+  mark.textContent = text.slice(start, end);
+  box.append(text.slice(0, start), mark, text.slice(end));
+}
+
 function showCitation(citation, number) {
   $("citation-title").textContent = `[${number}] ${citation.filename}`;
   $("citation-where").textContent =
-    `characters ${citation.start}–${citation.end} · score ${citation.score.toFixed(3)}${supportText(citation)}`;
-  $("citation-snippet").textContent = citation.snippet;
+    `characters ${citation.start}–${citation.end} · relevance ${citation.score.toFixed(2)}${supportText(citation)}`;
+  renderSnippet(citation);
   $("citation-dialog").showModal();
 }
 
