@@ -75,9 +75,7 @@ def _at_word_boundaries(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _shifted(
-    span: tuple[int, int] | None, start: int, end: int, offset: int, text: str
-) -> tuple[int, int] | None:
+def _shifted(span: tuple[int, int] | None, start: int, end: int, offset: int, text: str) -> tuple[int, int] | None:
     if span is None:
         return None
     lead = len(text[start:end]) - len(text[start:end].lstrip())

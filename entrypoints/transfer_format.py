@@ -4,6 +4,7 @@ Markdown rendering of its active branch. Shared by the HTTP API and the CLI."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import attrs
 import msgspec
@@ -17,6 +18,9 @@ from botgpt.entrypoints.http.conversations_dto import CitationOut as ExportedCit
 FORMAT = "botgpt.conversation"
 VERSION = 1
 MAX_ID_CHARS = 128
+# Documented as constants, so that clients (and schemathesis) know which files are readable.
+FormatName = Annotated[str, msgspec.Meta(extra_json_schema={"const": FORMAT})]
+FormatVersion = Annotated[int, msgspec.Meta(extra_json_schema={"const": VERSION})]
 
 
 @attrs.define
@@ -61,8 +65,8 @@ class ExportedConversation:
 class ConversationExport:
     """The export file. ``format`` and ``version`` say what reads it."""
 
-    format: str
-    version: int
+    format: FormatName
+    version: FormatVersion
     conversation: ExportedConversation
     messages: list[ExportedMessage]
 

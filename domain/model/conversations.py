@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -142,6 +143,10 @@ def _stops(_: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[
 MAX_STOP_SEQUENCES = 4
 
 
+def _as_stops(stops: Iterable[str]) -> tuple[str, ...]:
+    return tuple(stops)
+
+
 @attrs.frozen
 class GenerationOptions:
     """How to sample one answer.
@@ -157,7 +162,7 @@ class GenerationOptions:
         default=None, validator=attrs.validators.optional([attrs.validators.gt(0.0), attrs.validators.le(1.0)])
     )
     seed: int | None = None
-    stop: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_stops)
+    stop: tuple[str, ...] = attrs.field(default=(), converter=_as_stops, validator=_stops)
 
 
 @attrs.frozen

@@ -22,6 +22,7 @@ from botgpt.entrypoints.http import (
     health,
     openai_api,
     routes,
+    strict_bodies,
     transfer,
     usage,
     web,
@@ -71,8 +72,10 @@ def create_app(container: Container | None = None) -> Quart:
         app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10), import_limit=settings.max_import_mb << 20
     )
     bodies.install_body_draining(app)
+    app.url_map.converters.update(routes.CONVERTERS)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    strict_bodies.install_strict_json_bodies(app)
     app.extensions["botgpt.container"] = container
     _manage_lifecycle(app, container)
     return app

@@ -41,7 +41,7 @@ USAGE = Provide["usage"]
 
 
 @blueprint.post("")
-@operation("Start a conversation", 409, 413)
+@operation("Start a conversation", 404, 409, 413)
 @validate_request(CreateConversationIn)
 @validate_response(TurnOut, 201)
 @spends_tokens
@@ -77,7 +77,7 @@ async def list_conversations(
     return page_out(page)
 
 
-@blueprint.get("/<conversation_id>")
+@blueprint.get("/<not_import:conversation_id>")
 @operation("Get a conversation")
 @validate_querystring(OwnerQuery)
 @validate_response(ConversationDetailOut)
@@ -148,7 +148,7 @@ async def answer(
     return turn_out(turn), 201
 
 
-@blueprint.patch("/<conversation_id>")
+@blueprint.patch("/<not_import:conversation_id>")
 @operation("Rename a conversation")
 @validate_request(RenameIn)
 @validate_response(ConversationOut)
@@ -164,7 +164,7 @@ async def rename_conversation(
     return conversation_out(await service.rename(user_id, conversation_id, data.title))
 
 
-@blueprint.delete("/<conversation_id>")
+@blueprint.delete("/<not_import:conversation_id>")
 @operation("Delete a conversation")
 @validate_querystring(OwnerQuery)
 @validate_response(DeletedOut)

@@ -6,11 +6,10 @@ attrs classes validated through msgspec; the domain objects stay free of API con
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from botgpt.entrypoints.http.fields_dto import Filters, Id, MessageText, ParentId, Title, UserId
 from botgpt.domain.model import (
     Conversation,
     ConversationDetail,
@@ -21,12 +20,28 @@ from botgpt.domain.model import (
     Siblings,
     Turn,
 )
+from botgpt.entrypoints.http.fields_dto import Filters, Id, MessageText, ParentId, Title, UserId
 
 
 @attrs.define
 class CreateConversationIn:
     """`document_ids`, `collection_ids` and `filters` choose what a `rag_mode` conversation is
-    grounded in (all of the user's ready documents when none is given)."""
+    grounded in (all of the user's ready documents when none is given); an `open_chat` one
+    takes none of them."""
+
+    # For the OpenAPI document (see ``openapi.apply_rules``): outside rag_mode, no sources.
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"properties": {"mode": {"const": Mode.RAG.value}}, "required": ["mode"]},
+            {
+                "properties": {
+                    "document_ids": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]},
+                    "collection_ids": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]},
+                    "filters": {"type": "null"},
+                }
+            },
+        ]
+    }
 
     message: MessageText
     user_id: UserId | None = None

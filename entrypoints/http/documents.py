@@ -144,7 +144,7 @@ async def delete_document(
 
 
 @search.post("/search")
-@operation("Search documents")
+@operation("Search documents", 404)
 @validate_request(SearchIn)
 @validate_response(SearchOut)
 @as_caller(acts=True)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import attrs
 import msgspec
@@ -52,6 +52,7 @@ from botgpt.entrypoints.http.accounting import Recorder, usage_recorder
 from botgpt.entrypoints.http.auth import spends_tokens
 from botgpt.entrypoints.http.conversations_dto import CitationOut
 from botgpt.entrypoints.http.errors import request_id
+from botgpt.entrypoints.http.fields_dto import Filters, Id, described
 from botgpt.entrypoints.http.openai_dto import ChatCompletionOut, ModelListOut
 from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.routes import as_caller
@@ -60,18 +61,22 @@ from botgpt.entrypoints.http.sse import sse_response
 blueprint = Blueprint("openai", __name__, url_prefix="/v1")
 
 
+ROLES = {"system": Role.SYSTEM, "developer": Role.SYSTEM, "user": Role.USER, "assistant": Role.ASSISTANT}
+
+
 @attrs.define
 class OpenAIMessage:
-    role: str
+    # A str, not an enum, so that an unknown role is refused by name (422 invalid_request).
+    role: Annotated[str, described(enum=list(ROLES))]
     content: str | list[dict[str, Any]] | None = None
 
 
 @attrs.define
 class BotgptOptions:
-    conversation_id: str | None = None
-    document_ids: list[str] | None = None
-    collection_ids: list[str] | None = None
-    filters: dict[str, Any] | None = None
+    conversation_id: Id | None = None
+    document_ids: list[Id] | None = None
+    collection_ids: list[Id] | None = None
+    filters: Filters | None = None
     all_documents: bool = False
 
     def sources(self) -> ScopeRequest | None:
@@ -80,12 +85,40 @@ class BotgptOptions:
         return named if named.names_sources or self.filters is not None or self.all_documents else None
 
 
+# The options botgpt reads but cannot honour, and the values at which they ask for nothing.
+OFF_VALUES: dict[str, tuple[Any, ...]] = {
+    "n": (None, 1),
+    "logprobs": (None, False),
+    "top_logprobs": (None, 0),
+    "tools": (None, []),
+    "tool_choice": (None, "none"),
+    "functions": (None, []),
+    "function_call": (None, "none"),
+    "response_format": (None, {"type": "text"}),
+    "logit_bias": (None, {}),
+    "presence_penalty": (None, 0),
+    "frequency_penalty": (None, 0),
+    "audio": (None,),
+    "modalities": (None, ["text"]),
+    "prediction": (None,),
+    "web_search_options": (None,),
+}
+
+
 StopText = Annotated[str, msgspec.Meta(min_length=1)]
 
 
 @attrs.define
 class ChatCompletionIn:
-    messages: list[OpenAIMessage]
+    # For the OpenAPI document (see ``openapi.apply_rules``): the refused options' off values.
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {
+        "properties": {
+            name: {"enum": list(values), "description": "Refused (400 unsupported_option) unless one of these"}
+            for name, values in OFF_VALUES.items()
+        }
+    }
+
+    messages: Annotated[list[OpenAIMessage], described(minItems=1)]
     model: str = "botgpt"
     stream: bool = False
     user: str | None = None
@@ -97,7 +130,7 @@ class ChatCompletionIn:
     top_p: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] | None = None
     seed: int | None = None
     # Refused unless at their "off" value (see the module docstring); any JSON is read here
-    # so that the refusal, not a type error, names them.
+    # so that the refusal, not a type error, names them. The document lists the values taken.
     n: Any = None
     logprobs: Any = None
     top_logprobs: Any = None
@@ -116,24 +149,7 @@ class ChatCompletionIn:
 
     def refused(self) -> list[str]:
         """The options asked for that botgpt cannot honour."""
-        off: dict[str, tuple[Any, ...]] = {
-            "n": (None, 1),
-            "logprobs": (None, False),
-            "top_logprobs": (None, 0),
-            "tools": (None, []),
-            "tool_choice": (None, "none"),
-            "functions": (None, []),
-            "function_call": (None, "none"),
-            "response_format": (None, {"type": "text"}),
-            "logit_bias": (None, {}),
-            "presence_penalty": (None, 0),
-            "frequency_penalty": (None, 0),
-            "audio": (None,),
-            "modalities": (None, ["text"]),
-            "prediction": (None,),
-            "web_search_options": (None,),
-        }
-        return [name for name, values in off.items() if not _is_off(getattr(self, name), values)]
+        return [name for name, values in OFF_VALUES.items() if not _is_off(getattr(self, name), values)]
 
     def sampling(self) -> Sampling:
         """The sampling the request asks for; the server's policy fills in the rest."""
@@ -161,11 +177,10 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
 
 
 def _chat_messages(messages: list[OpenAIMessage]) -> list[ChatMessage]:
-    roles = {"system": Role.SYSTEM, "developer": Role.SYSTEM, "user": Role.USER, "assistant": Role.ASSISTANT}
-    unknown = sorted({m.role for m in messages} - set(roles))
+    unknown = sorted({m.role for m in messages} - set(ROLES))
     if unknown:
         raise InvalidRequest(f"unsupported message roles: {', '.join(unknown)}")
-    return [ChatMessage(roles[m.role], _text(m.content)) for m in messages]
+    return [ChatMessage(ROLES[m.role], _text(m.content)) for m in messages]
 
 
 @blueprint.get("/models")
@@ -181,7 +196,7 @@ async def list_models(service: ConversationService = Provide["conversations"]) -
 
 
 @blueprint.post("/chat/completions")
-@operation("Create a chat completion", 409)
+@operation("Create a chat completion", 404, 409)
 @validate_request(ChatCompletionIn)
 @document_response(ChatCompletionOut)
 @spends_tokens

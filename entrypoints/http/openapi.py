@@ -85,14 +85,18 @@ class OperationDoc:
     summary: str
     errors: tuple[int, ...] = ()
     request_body: dict[str, Any] | None = None
+    also_as: dict[str, Any] = attrs.field(factory=dict)
 
 
-def operation(summary: str, *errors: int, request_body: dict[str, Any] | None = None) -> Callable[[F], F]:
+def operation(
+    summary: str, *errors: int, request_body: dict[str, Any] | None = None, also_as: dict[str, Any] | None = None
+) -> Callable[[F], F]:
     """Document a route: a summary of a few words (the docstring becomes its description),
-    the error statuses particular to it, and a request body no model describes (multipart)."""
+    the error statuses particular to it, a request body no model describes (multipart), and
+    other media types its 200 answer can take (``also_as``: media type -> media type object)."""
 
     def decorate(view: F) -> F:
-        view.botgpt_operation = OperationDoc(summary, errors, request_body)  # type: ignore[attr-defined]
+        view.botgpt_operation = OperationDoc(summary, errors, request_body, also_as or {})  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -171,11 +175,37 @@ def _no_null_in_queries(operation_object: dict[str, Any]) -> None:
 
 
 def _stream_alternative(operation_object: dict[str, Any]) -> None:
-    # With "stream": true the same 2xx answer is a Server-Sent Events stream instead of JSON.
-    for status, response in operation_object["responses"].items():
-        if str(status).startswith("2"):
-            events = {"schema": {"type": "string", "description": "Server-Sent Events"}}
-            response.setdefault("content", {})["text/event-stream"] = events
+    # With "stream": true the answer is a 200 Server-Sent Events stream instead of JSON (the
+    # stream starts before the turn is stored, so a creating route cannot say 201 then).
+    # Before OpenAPI 3.2 (no itemSchema) the schema of text/event-stream describes each event.
+    event = {
+        "type": "object",
+        "description": "One event: `delta`, then `done` or `error` (/v1: unnamed chunks, then `[DONE]`)",
+        "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+        "required": ["data"],
+    }
+    events = {"schema": event}
+    responses = operation_object["responses"]
+    streamed = responses.setdefault("200", {"description": 'With `"stream": true`: Server-Sent Events'})
+    streamed.setdefault("content", {})["text/event-stream"] = events
+
+
+def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def apply_rules(operation_object: dict[str, Any], view: Callable[..., Any]) -> None:
+    """Add to a JSON request body's schema the ``OPENAPI_RULES`` its model class states: rules
+    across fields (an ``anyOf``), or the values a field read leniently actually takes."""
+    declared = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None)
+    rules = getattr(declared[0], "OPENAPI_RULES", None) if declared else None
+    body = operation_object.get("requestBody", {}).get("content", {}).get("application/json")
+    if rules and body is not None:
+        _merge(body["schema"], rules)
 
 
 class CompleteOpenAPIProvider(OpenAPIProvider):
@@ -199,6 +229,9 @@ class CompleteOpenAPIProvider(OpenAPIProvider):
                     operation_object["description"] = _description(view)
                     if documented.request_body is not None:
                         operation_object["requestBody"] = documented.request_body
+                    if documented.also_as:
+                        ok = operation_object["responses"].setdefault("200", {"description": "OK"})
+                        ok["content"] = {**ok.get("content", {}), **documented.also_as}
                 if public:
                     operation_object["security"] = []
                 statuses = implied_errors(method.upper(), path, view, public) | set(
@@ -207,6 +240,7 @@ class CompleteOpenAPIProvider(OpenAPIProvider):
                 for status in sorted(statuses):
                     operation_object["responses"].setdefault(str(status), error_response(status))
                 _constrain_path_ids(operation_object)
+                apply_rules(operation_object, view)
                 _no_null_in_queries(operation_object)
                 if "requestBody" in operation_object:
                     # Every body route reads a body, even one whose fields are all optional.

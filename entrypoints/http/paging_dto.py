@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import attrs
 
-from botgpt.entrypoints.http.fields_dto import Limit, Offset, UserId
+from botgpt.entrypoints.http.fields_dto import Limit, Offset, UserId, described
+
+# Which strings are cursors only the server knows, so the schema cannot say; nor can OpenAPI
+# say that two query parameters exclude each other. Both answer 422 invalid_request.
+Cursor = Annotated[
+    str,
+    described(
+        description="A previous page's `next_cursor`, unchanged (another string: 422). Not with `offset`.",
+    ),
+]
 
 
 @attrs.define
@@ -14,7 +25,7 @@ class ListQuery:
     user_id: UserId | None = None
     limit: Limit = 20
     offset: Offset = 0
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 @attrs.define

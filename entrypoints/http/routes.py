@@ -12,11 +12,27 @@ from typing import Any, TypeVar
 
 from dependency_injector.wiring import Provide, inject
 from quart import request
+from werkzeug.routing import BaseConverter
 
 from botgpt.entrypoints.http.identity import IdentityResolver
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 CLAIM_SOURCES = ("data", "query_args")
+
+
+class NotImportConverter(BaseConverter):
+    """A path segment that is not ``import``, for ``/conversations/<not_import:conversation_id>``.
+
+    ``/conversations/import`` is a sibling route (POST only). Without this, ``PATCH`` or ``GET``
+    on it would reach the rename or read route (a 422 for the body, a 400 for the id) instead of
+    405 with ``Allow: POST``. Any other segment still reaches the route, whose use case refuses
+    a malformed id with 400 invalid_id, as for every other id.
+    """
+
+    regex = "(?!import$)[^/]+"
+
+
+CONVERTERS = {"not_import": NotImportConverter}
 
 
 def as_caller(

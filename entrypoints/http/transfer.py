@@ -12,6 +12,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from botgpt.domain.history import ConversationHistory
 from botgpt.domain.transfer import ConversationTransfer
 from botgpt.entrypoints.http.conversations_dto import ConversationDetailOut, detail_out
+from botgpt.entrypoints.http.fields_dto import UserId
 from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.paging_dto import OwnerQuery
 from botgpt.entrypoints.http.routes import as_caller
@@ -23,11 +24,14 @@ blueprint = Blueprint("transfer", __name__, url_prefix="/api/v1/conversations")
 @attrs.define
 class ExportQuery:
     format: Literal["json", "markdown"] = "json"
-    user_id: str | None = None
+    user_id: UserId | None = None
 
 
 @blueprint.get("/<conversation_id>/export")
-@operation("Export a conversation")
+@operation(
+    "Export a conversation",
+    also_as={"text/markdown": {"schema": {"type": "string", "description": "With `format=markdown`"}}},
+)
 @validate_querystring(ExportQuery)
 @document_response(ConversationExport)
 @as_caller()

@@ -26,7 +26,9 @@ from tests.e2e.servers import Server
 
 OPEN_MODE = {"X-User-Id": "local"}  # the open single-user mode's identity, as the page uses
 NOW = "2025-01-01T00:00:00Z"
-LOOSE_LIST = "Steps:\n\n1. Install it\n\n2. Configure it\n   with care\n\n3. Run it\n\nThen, later:\n\n4. Check it\n5. Ship it"
+LOOSE_LIST = (
+    "Steps:\n\n1. Install it\n\n2. Configure it\n   with care\n\n3. Run it\n\nThen, later:\n\n4. Check it\n5. Ship it"
+)
 CODE = "print('hello')\nfor i in range(3):\n    print(i)"
 CODE_ANSWER = f"Try this:\n\n```python\n{CODE}\n```\n\nand `inline` too."
 
@@ -136,7 +138,7 @@ def test_rows_give_the_title_the_width_and_keep_rename_and_delete_in_a_menu(
     assert menu.is_displayed() and toggle.get_attribute("aria-expanded") == "true"
     assert [b.text for b in menu.find_elements(By.TAG_NAME, "button")] == ["Rename", "Delete"]
     box = rect(page, menu)
-    assert 0 <= box["left"] and box["right"] <= 1280 and box["bottom"] <= page.execute_script("return innerHeight")
+    assert box["left"] >= 0 and box["right"] <= 1280 and box["bottom"] <= page.execute_script("return innerHeight")
     screenshot(page, "row-menu-1280x800")
     page.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     wait(page).until(lambda b: not menu.is_displayed())
@@ -227,7 +229,9 @@ def test_on_a_phone_the_sidebar_closes_when_something_is_picked(
     assert width <= 390
 
 
-def test_the_open_conversation_is_marked_and_only_it(browser: Any, echo_server: Server, stocked: dict[str, str]) -> None:
+def test_the_open_conversation_is_marked_and_only_it(
+    browser: Any, echo_server: Server, stocked: dict[str, str]
+) -> None:
     page = load(browser, echo_server, 1280, 800)
     assert marked(page) == []
     open_row(page, "Loose list answer")

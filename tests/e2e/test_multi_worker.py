@@ -65,6 +65,6 @@ def test_a_start_that_fails_exits_non_zero_and_says_why(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # a configuration the user must fix, as for a bad setting
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("botgpt: cannot start:"), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("botgpt: ") and "not-a-directory" in lines[0], result.stderr

@@ -272,3 +272,19 @@ async def test_concurrent_turns_never_fork_silently(
     again = await client.post(f"{API}/{cid}/messages", json={"message": "question again"})
     assert again.status_code == 201
     assert len((await (await client.get(f"{API}/{cid}")).get_json())["messages"]) == 6
+
+
+async def test_json_values_must_have_the_documented_type(client: Client) -> None:
+    # Lax conversion would read 0 as false; the document says boolean.
+    error = await error_of(await client.post(API, json={"message": "hi", "stream": 0}), 422)
+    assert error["code"] == "validation_error" and "stream" in error["message"]
+    # JSON Schema counts 5.0 as an integer, and so does the server.
+    assert (await client.post("/api/v1/search", json={"query": "hi", "k": 5.0})).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_import_is_not_a_conversation_id(client: Client, method: str) -> None:
+    response = await client.open(f"{API}/import", method=method, json={"title": "x"})
+    assert (await error_of(response, 405))["code"] == "method_not_allowed"
+    allowed = {name.strip() for name in response.headers["Allow"].split(",")}
+    assert "POST" in allowed and method not in allowed

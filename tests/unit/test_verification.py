@@ -125,7 +125,7 @@ async def test_markers_that_name_no_source_are_removed_and_checked_as_no_markers
     embedder = HashingEmbedder()
     check = await grounding(embedder)
     answer = "[2] Sourdough bread rises with a starter culture [7]. The Eiffel Tower is 330 metres tall [9]."
-    text, citations = await check.cite(answer, (await sources(embedder))[:1] + [])
+    text, citations = await check.cite(answer, [*(await sources(embedder))[:1]])
     assert text == "Sourdough bread rises with a starter culture. The Eiffel Tower is 330 metres tall."
     assert [(c.number, c.supported) for c in citations] == [(1, True)]
 
