@@ -32,6 +32,16 @@ class Sampling:
     seed: int | None = None
     stop: tuple[str, ...] = ()
 
+    def over(self, base: Sampling) -> Sampling:
+        """These choices where they are made, ``base``'s where they are not."""
+        return Sampling(
+            max_tokens=base.max_tokens if self.max_tokens is None else self.max_tokens,
+            temperature=base.temperature if self.temperature is None else self.temperature,
+            top_p=base.top_p if self.top_p is None else self.top_p,
+            seed=base.seed if self.seed is None else self.seed,
+            stop=self.stop or base.stop,
+        )
+
 
 @attrs.frozen
 class PreparedTurn:

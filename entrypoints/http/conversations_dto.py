@@ -20,11 +20,41 @@ from botgpt.domain.model import (
     Siblings,
     Turn,
 )
-from botgpt.entrypoints.http.fields_dto import Filters, Id, MessageText, ParentId, Title, UserId
+from botgpt.domain.turns import Sampling
+from botgpt.entrypoints.http.fields_dto import (
+    Filters,
+    Id,
+    MaxTokens,
+    MessageText,
+    ParentId,
+    Stops,
+    StopText,
+    Temperature,
+    Title,
+    TopP,
+    UserId,
+)
+
+
+@attrs.define(kw_only=True)
+class SamplingIn:
+    """How this answer is sampled, as in OpenAI's chat completions; each field left out takes
+    the server's setting. An answer cut at `max_tokens` has `finish_reason` `"length"`."""
+
+    max_tokens: MaxTokens | None = None
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
+    seed: int | None = None
+    stop: StopText | Stops | None = None
+
+    def sampling(self) -> Sampling:
+        """The choices made here, for the turn."""
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
+        return Sampling(self.max_tokens, self.temperature, self.top_p, self.seed, stop)
 
 
 @attrs.define
-class CreateConversationIn:
+class CreateConversationIn(SamplingIn):
     """`document_ids`, `collection_ids` and `filters` choose what a `rag_mode` conversation is
     grounded in (all of the user's ready documents when none is given); an `open_chat` one
     takes none of them."""
@@ -53,7 +83,7 @@ class CreateConversationIn:
 
 
 @attrs.define
-class PostMessageIn:
+class PostMessageIn(SamplingIn):
     """``parent_id`` starts a new branch after that assistant message (``"root"``: a new
     first message); without it the message continues the active branch."""
 
@@ -64,7 +94,7 @@ class PostMessageIn:
 
 
 @attrs.define
-class RegenerateIn:
+class RegenerateIn(SamplingIn):
     user_id: UserId | None = None
     stream: bool = False
 

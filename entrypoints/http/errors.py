@@ -69,6 +69,10 @@ class ErrorOut:
 class MalformedJson(BadRequest):
     """The body claimed to be JSON and was not."""
 
+    def __init__(self, reason: str = "the request body is not valid JSON") -> None:
+        super().__init__()
+        self.reason = reason
+
 
 UPLOAD_PATH = "/api/v1/documents"
 IMPORT_PATH = "/api/v1/conversations/import"
@@ -94,8 +98,10 @@ class BotgptRequest(Request):
         # Bytes that are not UTF-8 are not JSON text either.
         try:
             body = await super().get_json(*args, **kwargs)
-        except (RecursionError, UnicodeDecodeError):
-            raise MalformedJson() from None
+        except RecursionError:
+            raise MalformedJson("the request body nests too deeply to be read as JSON") from None
+        except UnicodeDecodeError:
+            raise MalformedJson("the request body is not UTF-8 text, so not JSON") from None
         _check_unicode(body)
         return body
 
@@ -177,7 +183,7 @@ async def on_validation_error(error: RequestSchemaValidationError) -> Response:
 async def on_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if isinstance(error, MalformedJson):
-        return error_response(400, "malformed_json", "the request body is not valid JSON")
+        return error_response(400, "malformed_json", error.reason)
     code, message = HTTP_MESSAGES.get(status, ("http_error", "the request failed"))
     # A 405 names the methods the path does take (RFC 9110 requires Allow).
     allow = {name: value for name, value in error.get_headers() if name == "Allow"}

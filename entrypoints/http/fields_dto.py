@@ -43,6 +43,12 @@ Query = Annotated[str, described(minLength=1, maxLength=MAX_QUERY_CHARS, pattern
 K = Annotated[int, described(minimum=1, maximum=MAX_K)]
 Name = Annotated[str, described(minLength=1, maxLength=MAX_NAME_CHARS, pattern=NOT_BLANK)]
 Description = Annotated[str, described(maxLength=MAX_DESCRIPTION_CHARS)]
+# Sampling, as OpenAI's chat completions take it (validated here: the domain only caps them).
+MaxTokens = Annotated[int, msgspec.Meta(ge=1, description="At most this many answer tokens (the server caps it)")]
+Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
+TopP = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
+StopText = Annotated[str, msgspec.Meta(min_length=1)]
+Stops = Annotated[list[StopText], msgspec.Meta(max_length=4)]
 DocumentIds = Annotated[list[Id], described(minItems=1, maxItems=MAX_DOCUMENTS_PER_CALL)]
 
 _SCALAR = [

@@ -232,7 +232,11 @@ async def test_unexpected_fault_is_a_logged_generic_500(
 async def test_hostile_bodies_and_queries_get_a_4xx_with_the_error_shape(client: Client) -> None:
     nested = "[" * 10_000 + "]" * 10_000
     deep = await client.post(API, data=nested, headers={"Content-Type": "application/json"})
-    assert (await error_of(deep, 400))["code"] == "malformed_json"
+    deep_error = await error_of(deep, 400)
+    assert (deep_error["code"], deep_error["message"]) == (
+        "malformed_json",
+        "the request body nests too deeply to be read as JSON",
+    )
     surrogate = await client.post(
         API, data='{"user_id": "alice", "message": "hi \\ud800"}', headers={"Content-Type": "application/json"}
     )
@@ -288,3 +292,45 @@ async def test_import_is_not_a_conversation_id(client: Client, method: str) -> N
     assert (await error_of(response, 405))["code"] == "method_not_allowed"
     allowed = {name.strip() for name in response.headers["Allow"].split(",")}
     assert "POST" in allowed and method not in allowed
+
+
+LONG = "One two three four five six seven eight nine ten. Eleven twelve."
+
+
+async def test_sampling_fields_reach_the_model_and_max_tokens_says_length(
+    client: Client, chat: ScriptedChatModel
+) -> None:
+    chat.answer_next(LONG, LONG)
+    first = await create(client, max_tokens=5, temperature=1.1, top_p=0.5, seed=3)
+    assert first["assistant_message"]["content"] == "One two three four five"
+    assert first["assistant_message"]["finish_reason"] == "length"
+    options = chat.options[-1]
+    assert (options.max_tokens, options.temperature, options.top_p, options.seed) == (5, 1.1, 0.5, 3)
+
+    cid = first["conversation_id"]
+    response = await client.post(f"{API}/{cid}/messages", json={"message": "more", "stop": ["."]})
+    body = await response.get_json()
+    assert body["assistant_message"]["content"] == "One two three four five six seven eight nine ten"
+    assert body["assistant_message"]["finish_reason"] == "stop"
+    assert chat.options[-1].max_tokens == 256  # the policy's cap: one turn's choices do not stick
+
+
+async def test_regenerate_takes_the_asked_temperature_over_its_own(client: Client, chat: ScriptedChatModel) -> None:
+    cid = (await create(client))["conversation_id"]
+    assert (await client.post(f"{API}/{cid}/regenerate", json={})).status_code == 201
+    assert chat.options[-1].temperature == 0.8  # regenerate_temperature
+    response = await client.post(f"{API}/{cid}/regenerate", json={"temperature": 0.0, "max_tokens": 2})
+    assert response.status_code == 201
+    assert (chat.options[-1].temperature, chat.options[-1].max_tokens) == (0.0, 2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_tokens", 0), ("temperature", 2.5), ("top_p", 0), ("stop", ["a", "b", "c", "d", "e"]), ("stop", "")],
+)
+async def test_out_of_range_sampling_is_422_naming_the_field(client: Client, field: str, value: Any) -> None:
+    response = await client.post(API, json={"message": "hi", field: value})
+    error = await error_of(response, 422)
+    assert field in error["message"]
+    listed = await (await client.get(API)).get_json()
+    assert listed["conversations"] == []

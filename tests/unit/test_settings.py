@@ -49,6 +49,26 @@ def test_bad_values_are_named(environ: dict[str, str]) -> None:
         Settings.load(environ=environ)
 
 
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"BOTGPT_TEMPERATURE": "hot"}, "setting temperature: expected a number, got 'hot'"),
+        ({"BOTGPT_LLAMA_N_CTX": "2k"}, "setting llama_n_ctx: expected a whole number, got '2k'"),
+    ],
+)
+def test_bad_numbers_say_what_is_expected(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.load(environ=environ)
+    assert str(refused.value) == message
+
+
+def test_a_fractional_value_for_a_whole_number_setting_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "botgpt.toml"
+    config.write_text("llama_n_ctx = 2048.5\n")
+    with pytest.raises(SettingsError, match=r"expected a whole number, got 2048\.5"):
+        Settings.load(environ={}, config_file=config)
+
+
 def test_unknown_file_keys_are_refused(tmp_path: Path) -> None:
     config = tmp_path / "botgpt.toml"
     config.write_text('stor = "memory"\n')
