@@ -17,6 +17,7 @@ import attrs
 
 from botgpt.domain.errors import BotgptError
 from botgpt.domain.keys import KeyService
+from botgpt.entrypoints.cli_backup import add_backup_commands
 from botgpt.entrypoints.cli_chat import add_chat_command
 from botgpt.entrypoints.cli_plugins import add_plugin_commands
 from botgpt.entrypoints.cli_reindex import add_reindex_command
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     add_transfer_commands(commands)
     add_plugin_commands(commands)
     add_reindex_command(commands)
+    add_backup_commands(commands)
 
     settings = commands.add_parser("settings", help="print every setting and its current value")
     settings.add_argument("--markdown", action="store_true", help="print the README's configuration table")
