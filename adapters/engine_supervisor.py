@@ -131,8 +131,16 @@ class EngineSupervisor:
         command = [sys.executable, "-m", "botgpt.adapters.engine_server", "--socket", str(self.socket_path)]
         command += ["--parent", str(os.getpid())]
         environment = {k: v for k, v in os.environ.items() if not k.startswith("BOTGPT_ENGINE_")}
+        # A session of its own: a terminal's Ctrl+C must not stop the engine while the HTTP
+        # workers still finish their answers; the supervisor stops it last (and the engine
+        # exits by itself if this process dies).
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
         )
         self._process = process
         assert process.stdin is not None

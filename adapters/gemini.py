@@ -21,10 +21,10 @@ from botgpt.adapters.resilience import (
     ProviderUnavailable,
     RemoteChatModel,
     RetryPolicy,
+    embedder_errors,
     retry_after_seconds,
     with_retries,
 )
-from botgpt.domain.errors import EmbedderError
 from botgpt.domain.model import ChatMessage, Completion, FinishReason, GenerationOptions, Role, Vector
 
 # batchEmbedContents accepts at most this many texts per request.
@@ -121,14 +121,10 @@ class GeminiEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
         vectors: list[Vector] = []
-        for start in range(0, len(texts), EMBED_BATCH_LIMIT):
-            batch = list(texts[start : start + EMBED_BATCH_LIMIT])
-            try:
+        with embedder_errors():
+            for start in range(0, len(texts), EMBED_BATCH_LIMIT):
+                batch = list(texts[start : start + EMBED_BATCH_LIMIT])
                 vectors += await with_retries(partial(self._embed_batch, batch), classify, self._policy)
-            except ProviderUnavailable as error:
-                raise EmbedderError(f"the embedding provider is unavailable: {error}", transient=True) from error
-            except ProviderRejected as error:
-                raise EmbedderError(f"the embedding provider rejected the request: {error}", transient=False) from error
         return vectors
 
     async def _embed_batch(self, batch: list[str]) -> list[Vector]:

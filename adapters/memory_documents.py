@@ -102,6 +102,12 @@ class MemoryDocumentStore:
         held.lease_until = lease_until
         return True
 
+    async def release_leases(self, worker: str) -> int:
+        held = [job for job in self._jobs.values() if job.worker == worker]
+        for job in held:
+            job.worker, job.lease_until = None, None
+        return len(held)
+
     async def finish_job(self, job: IngestionJob) -> None:
         held = self._jobs.get(job.document_id)
         if held is not None and held.worker == job.worker:

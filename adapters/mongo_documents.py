@@ -103,6 +103,10 @@ class MongoDocumentStore:
         )
         return bool(result.matched_count)
 
+    async def release_leases(self, worker: str) -> int:
+        result = await self._jobs.update_many({"worker": worker}, {"$set": {"worker": None, "lease_until": None}})
+        return int(result.modified_count)
+
     async def finish_job(self, job: IngestionJob) -> None:
         await self._jobs.delete_one({"_id": job.document_id, "worker": job.worker})
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from botgpt.domain.errors import ModelFailed, ModelUnavailable
+from botgpt.domain.errors import EmbedderError, ModelFailed, ModelUnavailable
 from botgpt.domain.model import ChatMessage, Completion, GenerationOptions
 from botgpt.domain.stopping import stop_at
 from botgpt.domain.streaming import collect
@@ -153,6 +153,17 @@ def chat_errors() -> Iterator[None]:
         raise ModelUnavailable(f"the chat provider is unavailable: {error}", retry_after=error.retry_after) from error
     except ProviderRejected as error:
         raise ModelFailed(f"the chat provider rejected the request: {error}") from error
+
+
+@contextmanager
+def embedder_errors() -> Iterator[None]:
+    """Provider failures as the domain's ``EmbedderError``, saying whether a retry may help."""
+    try:
+        yield
+    except ProviderUnavailable as error:
+        raise EmbedderError(f"the embedding provider is unavailable: {error}", transient=True) from error
+    except ProviderRejected as error:
+        raise EmbedderError(f"the embedding provider rejected the request: {error}", transient=False) from error
 
 
 class RemoteChatModel:

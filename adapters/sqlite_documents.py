@@ -126,6 +126,10 @@ class SqliteDocumentStore:
         params = (stamp(lease_until), job.document_id, job.worker)
         return bool(await self._database.run(lambda: self._db.execute(sql, params).rowcount))
 
+    async def release_leases(self, worker: str) -> int:
+        sql = "UPDATE ingestion_jobs SET worker = NULL, lease_until = NULL WHERE worker = ?"
+        return int(await self._database.run(lambda: self._db.execute(sql, (worker,)).rowcount))
+
     async def finish_job(self, job: IngestionJob) -> None:
         sql = "DELETE FROM ingestion_jobs WHERE document_id = ? AND worker = ?"
         await self._database.run(lambda: self._db.execute(sql, (job.document_id, job.worker)))

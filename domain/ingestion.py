@@ -79,6 +79,11 @@ class IngestionWorker:
             log.warning("removed index entries of %d documents that are gone or failed", len(orphans))
         return len(orphans)
 
+    async def release_leases(self) -> int:
+        """Give up this worker's leases (it is stopping): another worker resumes those jobs
+        at once instead of after the lease expires. Returns how many were released."""
+        return await self.store.release_leases(self.name)
+
     async def run_once(self) -> bool:
         """Claim and process one job; False if there was none."""
         now = self.clock()

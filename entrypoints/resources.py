@@ -34,6 +34,7 @@ from botgpt.ports.index import ChunkIndex
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+INGESTION_STOP_SECONDS = 5.0
 
 
 async def sqlite_database(settings: Settings) -> AsyncIterator[SqliteDatabase]:
@@ -207,4 +208,12 @@ async def ingestion_workers(
         yield tasks
     finally:
         stop.set()
+        # A worker finishes its current step quickly; a long document's job is cut instead of
+        # holding shutdown, and its lease is released so that another worker resumes it at once.
+        _, running = await asyncio.wait(tasks, timeout=INGESTION_STOP_SECONDS) if tasks else (set(), set())
+        for task in running:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        released = sum([await worker.release_leases() for worker in workers])
+        if released:
+            log.info("ingestion stopped: released %d jobs for another worker to resume", released)

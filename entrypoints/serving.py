@@ -19,6 +19,7 @@ from hypercorn.config import Config, Sockets
 
 from botgpt.adapters.sqlite_db import connect
 from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE
+from botgpt.entrypoints.http_runner import run_server
 from botgpt.entrypoints.settings import Settings, SettingsError
 from botgpt.entrypoints.settings_sources import ENV_PREFIX
 from botgpt.plugins.builtin.local_chat import engine_supervisor
@@ -39,8 +40,6 @@ log = logging.getLogger("botgpt")
 def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     """``botgpt serve``: the store prepared once, the port bound, one shared engine, then
     hypercorn's workers. A store or port that cannot be used is one line and status 1."""
-    from hypercorn.run import run
-
     try:
         prepare_store(settings)
     except (OSError, sqlite3.Error) as error:
@@ -48,19 +47,17 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     config = PreboundConfig()
     config.bind = [f"{args.host}:{args.port}"]
-    # One worker runs in this process; more are spawned, each importing the ASGI module.
-    config.workers = 0 if args.workers == 1 else args.workers
-    config.application_path = "botgpt.entrypoints.http.asgi:app"
     config.accesslog = None
     try:
-        config.create_sockets()
+        sockets = config.create_sockets()
     except OSError as error:
         print(f"botgpt: {bind_failure(args.host, args.port, error)}", file=sys.stderr)
         return 1
     os.environ[BIND_HOST_VARIABLE] = args.host  # the app warns about open mode on a public address
     with shared_engine(settings):
         log.info("serving on http://%s:%d (data in %s)", args.host, args.port, settings.data_dir)
-        status = int(run(config) or 0)
+        # One worker runs in this process; more are spawned, each importing the ASGI module.
+        status = run_server(config, sockets, args.workers, settings.shutdown_grace_seconds)
     if status:
         print(f"botgpt: the server stopped with status {status}; the log above says why", file=sys.stderr)
     return status
@@ -146,7 +143,8 @@ def shared_engine(settings: Settings) -> Iterator[None]:
     try:
         yield
     finally:
-        supervisor.stop()
+        supervisor.stop()  # last: the HTTP workers have drained and stopped
+        log.info("engine stopped")
 
 
 def run_engine(args: argparse.Namespace, settings: Settings) -> int:

@@ -41,7 +41,7 @@ class Settings:
     mongodb_uri: str = _setting("", "MongoDB connection string for `store = mongo` (also read from `MONGODB_URI`).")
     mongodb_database: str = _setting("botgpt", "MongoDB database name.")
     chat_provider: str = _setting(
-        "llama_cpp", "Chat model provider, by plugin name (`llama_cpp`, `groq`, `gemini`, …)."
+        "llama_cpp", "Chat model provider, by plugin name (`llama_cpp`, `groq`, `gemini`, `openai`, …)."
     )
     chat_fallbacks: str = _setting(
         "", "Providers tried in order when the chat provider cannot answer, e.g. `llama_cpp`."
@@ -57,6 +57,27 @@ class Settings:
     gemini_context_window: int = _setting(32768, "Context budget for Gemini prompts, in tokens.")
     gemini_embed_model: str = _setting("text-embedding-004", "Gemini embedding model.")
     gemini_embed_dimension: int = _setting(768, "Gemini embedding size.")
+    openai_base_url: str = _setting(
+        "https://api.openai.com/v1",
+        "Base URL, with its `/v1`, of the OpenAI-compatible server the `openai` provider and embedder use"
+        " (also read from `OPENAI_BASE_URL`): vLLM, Ollama, llama.cpp's server, OpenAI, another botgpt.",
+    )
+    openai_api_key: str = _setting(
+        "", "API key for `openai_base_url` (also read from `OPENAI_API_KEY`); empty sends a placeholder."
+    )
+    openai_chat_model: str = _setting("gpt-4o-mini", "Chat model name the `openai` provider asks for.")
+    openai_context_window: int = _setting(8192, "Context budget for `openai` prompts, in tokens.")
+    openai_extra_headers: str = _setting(
+        "", 'Headers sent with every `openai` request, as a JSON object, e.g. `{"X-User-Id": "search"}`.'
+    )
+    openai_embed_base_url: str = _setting(
+        "", "Base URL of the `openai` embedder's server, if not `openai_base_url` (vLLM serves one model per server)."
+    )
+    openai_embed_model: str = _setting("text-embedding-3-small", "Embedding model name the `openai` embedder asks for.")
+    openai_embed_dimension: int = _setting(
+        1536, "Size of the `openai` embedder's vectors, checked against the server's; part of its identity."
+    )
+    openai_embed_batch_size: int = _setting(64, "Texts per `/v1/embeddings` request of the `openai` embedder.")
     provider_timeout_seconds: float = _setting(60.0, "Timeout of one remote provider call.")
     provider_attempts: int = _setting(3, "Attempts at a remote provider call (429, 5xx, network errors).")
     provider_backoff_seconds: float = _setting(0.5, "Base of the exponential backoff (full jitter) between attempts.")
@@ -106,7 +127,7 @@ class Settings:
     max_request_kb: int = _setting(1024, "Largest accepted JSON request body, in KiB (larger: 413).")
     max_import_mb: int = _setting(16, "Largest accepted conversation import, in MiB (larger: 413).")
     max_upload_mb: int = _setting(50, "Largest accepted document upload, in MiB (larger: 413).")
-    embedder: str = _setting("local", "Embedder, by plugin name.")
+    embedder: str = _setting("local", "Embedder, by plugin name (`local`, `e5_small`, `gemini`, `openai`, …).")
     embedder_model_path: str = _setting("", "sentence-transformers folder for `local`; empty means all-MiniLM-L6-v2.")
     embed_batch_size: int = _setting(32, "Texts per embedding call.")
     chunker: str = _setting("tokens", "Chunker, by plugin name (`sentence`, `tokens`, or a plugin's).")
@@ -152,6 +173,9 @@ class Settings:
     ingest_workers: int = _setting(1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`.")
     ingest_batch_size: int = _setting(32, "Chunks embedded and stored per ingestion step.")
     ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.")
+    shutdown_grace_seconds: float = _setting(
+        20.0, "On SIGTERM, how long running requests and streams may take to finish before streams are ended."
+    )
     embed_attempts: int = _setting(5, "Attempts at a failing embedding batch before the document fails.")
     log_level: str = _setting("INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
 

@@ -33,6 +33,7 @@ BUILTIN_PLUGINS = (
     "botgpt.plugins.builtin.retrievers",
     "botgpt.plugins.builtin.extractors",
     "botgpt.plugins.builtin.remote_providers",
+    "botgpt.plugins.builtin.openai_providers",
     "botgpt.plugins.builtin.rerankers",
 )
 

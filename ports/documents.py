@@ -64,6 +64,11 @@ class DocumentStore(Protocol):
         """Extend a held lease; False if the job is gone or another worker holds it."""
         ...
 
+    async def release_leases(self, worker: str) -> int:
+        """Give up every lease ``worker`` holds (it is stopping), so that another worker
+        claims those jobs at once; returns how many were released."""
+        ...
+
     async def finish_job(self, job: IngestionJob) -> None:
         """Remove a completed (or permanently failed) job."""
         ...

@@ -1,4 +1,4 @@
-"""A scriptable HTTP server on 127.0.0.1 standing in for Groq and Gemini.
+"""A scriptable HTTP server on 127.0.0.1 standing in for Groq, Gemini and OpenAI-compatible servers.
 
 The real SDKs talk to it over real sockets, so their request building, streaming parsers
 and error types are exercised. Each response can inject a fault: a status with
@@ -30,6 +30,9 @@ class Reply:
     headers: dict[str, str] = attrs.field(factory=dict)
     delay: float = 0.0
     cut_after: int | None = None  # close the stream after this many events, with no end marker
+    # Send the stream chunked, so that a cut leaves the body incomplete (a dropped connection,
+    # which the client sees as a protocol error) rather than merely short.
+    chunked: bool = False
 
 
 @attrs.define
@@ -37,6 +40,7 @@ class Seen:
     method: str
     path: str
     body: Any
+    headers: dict[str, str] = attrs.field(factory=dict)  # names in lower case
 
 
 class LoopbackProvider:
@@ -92,7 +96,8 @@ class LoopbackProvider:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw
-                provider.requests.append(Seen("POST", self.path, body))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                provider.requests.append(Seen(self.command, self.path, body, headers))
                 provider._respond(self, provider._next(self.path, body))
 
             do_GET = do_POST
@@ -116,15 +121,22 @@ class LoopbackProvider:
     def _stream(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         handler.send_response(reply.status)
         handler.send_header("Content-Type", "text/event-stream")
-        handler.send_header("Connection", "close")
+        if reply.chunked:
+            handler.send_header("Transfer-Encoding", "chunked")
+        else:
+            handler.send_header("Connection", "close")
         handler.end_headers()
         events = reply.events or []
         for index, event in enumerate(events):
             if reply.cut_after is not None and index >= reply.cut_after:
-                break
+                handler.close_connection = True
+                return  # chunked: without the last, empty chunk the body is incomplete
             data = event if isinstance(event, str) else json.dumps(event)
-            handler.wfile.write(f"data: {data}\n\n".encode())
+            frame = f"data: {data}\n\n".encode()
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame) if reply.chunked else frame)
             handler.wfile.flush()
+        if reply.chunked:
+            handler.wfile.write(b"0\r\n\r\n")
         handler.close_connection = True
 
     @contextmanager
@@ -163,6 +175,33 @@ def groq_events(text: str, model: str = "llama-3.3-70b-versatile", finish: str =
     events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}], "x_groq": {"usage": usage}})
     events.append("[DONE]")
     return events
+
+
+def openai_events(text: str, model: str = "served-model", finish: str = "stop", usage: bool = True) -> list[Any]:
+    """An OpenAI chat completion stream with ``stream_options.include_usage``: deltas, the
+    finish, then a chunk with no choices carrying the usage (when ``usage``), and [DONE]."""
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": model}
+    words = text.split(" ")
+    events: list[Any] = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}]
+    for n, word in enumerate(words):
+        piece = word if n == 0 else " " + word
+        events.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    if usage:
+        counts = {"prompt_tokens": 11, "completion_tokens": len(words), "total_tokens": 11 + len(words)}
+        events.append({**base, "choices": [], "usage": counts})
+    events.append("[DONE]")
+    return events
+
+
+def openai_embeddings(texts: list[str], dimension: int, model: str = "served-embedder") -> dict[str, Any]:
+    """An OpenAI embeddings response, its items in reverse order (the index says which is which)."""
+    data = [
+        {"object": "embedding", "index": i, "embedding": [float(len(text) % 7) / 7 + i] * dimension}
+        for i, text in enumerate(texts)
+    ]
+    usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+    return {"object": "list", "data": data[::-1], "model": model, "usage": usage}
 
 
 def gemini_events(text: str, finish: str = "STOP") -> list[Any]:

@@ -18,9 +18,11 @@ from botgpt.entrypoints.http import (
     conversations,
     docs,
     documents,
+    draining,
     errors,
     health,
     openai_api,
+    openai_embeddings,
     routes,
     strict_bodies,
     transfer,
@@ -30,7 +32,18 @@ from botgpt.entrypoints.http import (
 from botgpt.entrypoints.http.auth import install_auth
 from botgpt.entrypoints.http.openapi import CompleteOpenAPIProvider
 
-ROUTE_MODULES = (routes, conversations, branches, transfer, documents, collections, health, usage, openai_api)
+ROUTE_MODULES = (
+    routes,
+    conversations,
+    branches,
+    transfer,
+    documents,
+    collections,
+    health,
+    usage,
+    openai_api,
+    openai_embeddings,
+)
 BLUEPRINTS = (
     transfer.blueprint,
     conversations.blueprint,
@@ -41,6 +54,7 @@ BLUEPRINTS = (
     health.blueprint,
     usage.blueprint,
     openai_api.blueprint,
+    openai_embeddings.blueprint,
     web.blueprint,
 )
 log = logging.getLogger("botgpt")
@@ -72,6 +86,7 @@ def create_app(container: Container | None = None) -> Quart:
         app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10), import_limit=settings.max_import_mb << 20
     )
     bodies.install_body_draining(app)
+    draining.install_draining(app)
     app.url_map.converters.update(routes.CONVERTERS)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -110,3 +125,4 @@ def _manage_lifecycle(app: Quart, container: Container) -> None:
     async def stop() -> None:
         await stop_resources(container)
         container.unwire()
+        log.info("botgpt stopped")

@@ -14,7 +14,8 @@ from botgpt.domain.errors import BotgptError
 from botgpt.domain.turns import PreparedTurn
 from botgpt.entrypoints.http.accounting import Recorder
 from botgpt.entrypoints.http.conversations_dto import turn_out
-from botgpt.entrypoints.http.errors import log_detail, status_for
+from botgpt.entrypoints.http.draining import current_drain
+from botgpt.entrypoints.http.errors import log_detail, request_id, status_for
 
 log = logging.getLogger("botgpt.http")
 
@@ -25,13 +26,23 @@ def event(name: str, data: Any) -> bytes:
     return f"event: {name}\ndata: {payload}\n\n".encode()
 
 
-def sse_response(events: AsyncIterator[bytes]) -> Response:
-    """A streaming response that proxies do not buffer."""
-    response = Response(events, mimetype="text/event-stream")
+def sse_response(events: AsyncIterator[bytes], farewell: bytes | None = None) -> Response:
+    """A streaming response that proxies do not buffer. If the server shuts down before
+    ``events`` end, they are closed (nothing is stored) and ``farewell`` is the last event:
+    by default a turn stream's ``error`` event with the code ``shutting_down``."""
+    if farewell is None:
+        farewell = event("error", {"error": shutdown_error(request_id())})
+    response = Response(current_drain().guard(events, farewell), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     response.timeout = None
     return response
+
+
+def shutdown_error(current_request: str) -> dict[str, str]:
+    """The error a stream ends with when the server shuts down before its answer is done."""
+    message = "the server shut down before the answer was finished; nothing was stored, send it again"
+    return {"code": "shutting_down", "message": message, "request_id": current_request}
 
 
 async def turn_events(

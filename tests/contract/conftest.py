@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -46,3 +46,13 @@ async def backend(kind: str, tmp_path: Path, memory: Any, sqlite: Any, mongo: An
     else:
         async with mongo_database(kind) as database:
             yield mongo(database)
+
+
+@pytest.fixture(scope="session")
+def botgpt_peer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The OpenAI API of a second botgpt process (echo engine, real MiniLM), shared by the
+    chat and embedder contracts."""
+    from tests.openai_peer import botgpt_peer
+
+    with botgpt_peer(tmp_path_factory.mktemp("peer")) as server:
+        yield f"{server.base}/v1"

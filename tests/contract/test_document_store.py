@@ -83,6 +83,22 @@ async def test_an_expired_lease_can_be_claimed_again(store: DocumentStore) -> No
     assert await store.renew_lease(second, later + 2 * LEASE)
 
 
+async def test_released_leases_are_claimed_at_once_by_another_worker(store: DocumentStore) -> None:
+    mine, theirs = document(minute=0), document(minute=1)
+    await store.add_document(mine)
+    await store.add_document(theirs)
+    held = await store.claim_job("stopping", T0, T0 + LEASE)
+    other = await store.claim_job("staying", T0, T0 + LEASE)
+    assert held is not None and other is not None
+    assert await store.release_leases("stopping") == 1
+    assert await store.release_leases("stopping") == 0
+    resumed = await store.claim_job("next", T0, T0 + LEASE)  # long before the lease would expire
+    assert resumed is not None and resumed.document_id == held.document_id and resumed.attempts == 2
+    assert not await store.renew_lease(held, T0 + 2 * LEASE)
+    assert await store.renew_lease(other, T0 + 2 * LEASE)  # the other worker's lease is untouched
+    assert await store.claim_job("more", T0, T0 + LEASE) is None
+
+
 async def test_finishing_a_job_removes_it(store: DocumentStore) -> None:
     d = document()
     await store.add_document(d)

@@ -102,9 +102,14 @@ def test_the_plugin_guide_shows_the_example_package_word_for_word() -> None:
 def test_the_installed_example_plugin_registers_both_of_its_factories() -> None:
     found = registrations()
     assert ("chunker", "paragraphs", "example") in found
-    assert ("chat provider", "openai_compatible", "example") in found
+    assert ("chat provider", "example_openai", "example") in found
     assert ("chat provider", "llama_cpp", "local_chat") in found
     assert ("reranker", "cross_encoder", "rerankers") in found
+
+
+def test_the_openai_providers_are_built_in() -> None:
+    names = {(kind, name) for kind, name, _ in registrations()}
+    assert {("chat provider", "openai"), ("embedder", "openai")} <= names
 
 
 def test_a_factory_outside_retrieval_cannot_reach_the_stores() -> None:

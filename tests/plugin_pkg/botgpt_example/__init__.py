@@ -17,7 +17,7 @@ def build_openai_compatible(context: PluginContext) -> OpenAICompatibleChat:
     # A plugin's own settings come from its own environment variables.
     base_url = os.environ.get("EXAMPLE_BASE_URL", "")
     if not base_url:
-        raise ValueError("the openai_compatible provider needs EXAMPLE_BASE_URL")
+        raise ValueError("the example_openai provider needs EXAMPLE_BASE_URL")
     return OpenAICompatibleChat(
         base_url, os.environ.get("EXAMPLE_MODEL", "default"), os.environ.get("EXAMPLE_API_KEY", "")
     )
@@ -30,4 +30,4 @@ def register_chunkers(register: RegisterChunker) -> None:
 
 @hookimpl
 def register_chat_models(register: RegisterChatModel) -> None:
-    register("openai_compatible", build_openai_compatible)
+    register("example_openai", build_openai_compatible)
