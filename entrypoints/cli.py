@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 import tempfile
@@ -204,8 +205,20 @@ def _print_settings(args: argparse.Namespace, settings: Settings) -> int:
         print(settings_table())
         return 0
     for field in setting_fields():
-        print(f"BOTGPT_{field.name.upper()}={getattr(settings, field.name)}")
+        print(f"BOTGPT_{field.name.upper()}={shown_value(field.name, getattr(settings, field.name))}")
     return 0
+
+
+SECRET_SUFFIXES = ("_api_key", "_secret", "_token", "_password")
+
+
+def shown_value(name: str, value: Any) -> str:
+    """A setting as ``botgpt settings`` prints it: secrets masked (the output lands in
+    terminals, tickets and CI logs), and a password inside a connection string too."""
+    text = str(value)
+    if name.endswith(SECRET_SUFFIXES) and text:
+        return f"{text[:4]}…(set, {len(text)} characters)" if len(text) > 12 else "…(set)"
+    return re.sub(r"(://[^:/@]+:)[^@/]+@", r"\1***@", text)
 
 
 def settings_table() -> str:

@@ -72,7 +72,8 @@ def _chosen(factories: dict[str, Any], name: str, kind: str) -> Any:
         raise SettingsError(str(error)) from error
 
 
-def _built(factory: Any, config: Mapping[str, Any]) -> Any:
+def built(factory: Any, config: Mapping[str, Any]) -> Any:
+    """What ``factory`` builds from ``config``; a value it refuses is a ``SettingsError``."""
     try:
         return factory(PluginContext(config))
     except ValueError as error:
@@ -83,7 +84,7 @@ async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -
     """The configured provider's model (with its fallbacks), loaded at start and closed at stop."""
     factories = chat_model_factories(plugins)
     names = [config["chat_provider"], *filter(None, map(str.strip, str(config["chat_fallbacks"]).split(",")))]
-    models = [_built(_chosen(factories, name, "chat_provider"), config) for name in names]
+    models = [built(_chosen(factories, name, "chat_provider"), config) for name in names]
     async with contextlib.AsyncExitStack() as stack:
         for model in models:
             await stack.enter_async_context(contextlib.asynccontextmanager(_managed)(model))
@@ -98,7 +99,7 @@ async def summary_writer(
     if not name or name == config["chat_provider"]:
         yield chat
         return
-    async for model in _managed(_built(_chosen(chat_model_factories(plugins), name, "summary_provider"), config)):
+    async for model in _managed(built(_chosen(chat_model_factories(plugins), name, "summary_provider"), config)):
         yield model
 
 
@@ -117,7 +118,7 @@ async def summary_memory(enabled: bool, make_memory: Callable[[], Any]) -> Async
 async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[Embedder]:
     """The configured embedder, loaded at start and closed at stop."""
     factory = _chosen(embedder_factories(plugins), config["embedder"], "embedder")
-    async for model in _managed(_built(factory, config)):
+    async for model in _managed(built(factory, config)):
         yield model
 
 
@@ -127,14 +128,14 @@ async def reranker(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> 
     if not name:
         yield None
         return
-    async for model in _managed(_built(_chosen(reranker_factories(plugins), name, "reranker"), config)):
+    async for model in _managed(built(_chosen(reranker_factories(plugins), name, "reranker"), config)):
         yield model
 
 
 def chunker(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> Chunker:
     """The configured chunker."""
-    built: Chunker = _built(_chosen(chunker_factories(plugins), config["chunker"], "chunker"), config)
-    return built
+    made: Chunker = built(_chosen(chunker_factories(plugins), config["chunker"], "chunker"), config)
+    return made
 
 
 async def chunk_index(settings: Settings) -> AsyncIterator[ChunkIndex]:

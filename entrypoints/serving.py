@@ -20,6 +20,7 @@ from hypercorn.config import Config, Sockets
 from botgpt.adapters.sqlite_db import connect
 from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE
 from botgpt.entrypoints.http_runner import run_server
+from botgpt.entrypoints.resources import built
 from botgpt.entrypoints.settings import Settings, SettingsError
 from botgpt.entrypoints.settings_sources import ENV_PREFIX
 from botgpt.plugins.builtin.local_chat import engine_supervisor
@@ -109,11 +110,21 @@ def check_plugin_choices(settings: Settings) -> None:
     ]
     if settings.reranker.strip():
         choices.append((reranker_factories(plugins), settings.reranker.strip(), "reranker"))
+    config = settings.as_dict()
     for factories, name, kind in choices:
         try:
-            pick(factories, name, kind)
+            factory = pick(factories, name, kind)
         except PluginError as error:
             raise SettingsError(str(error)) from error
+        if name not in BUILT_AT_START:
+            # Building a provider only reads its settings (clients connect on first use), so a
+            # missing key or a malformed value is found here, as one line, not as tracebacks
+            # from every worker's start.
+            built(factory, config)
+
+
+# The local engine's build prepares its run directory; its settings are checked as it starts.
+BUILT_AT_START = frozenset({"llama_cpp"})
 
 
 def prepare_store(settings: Settings) -> None:

@@ -86,3 +86,22 @@ def test_a_bad_setting_is_one_line(tmp_path: Path, variable: str, value: str, na
     result = botgpt(tmp_path, command, stdin="hi\n", env={variable: value})
     assert result.returncode == 2
     assert named in one_line(result) and value in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "reason"),
+    [
+        ({"BOTGPT_CHAT_PROVIDER": "groq", "GROQ_API_KEY": ""}, "GROQ_API_KEY"),
+        (
+            {"BOTGPT_CHAT_PROVIDER": "openai", "BOTGPT_OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+             "BOTGPT_OPENAI_EXTRA_HEADERS": "{bad"},
+            "openai_extra_headers",
+        ),
+    ],
+)  # fmt: skip
+def test_a_provider_setting_refused_at_build_is_one_line(
+    tmp_path: Path, environment: dict[str, str], reason: str
+) -> None:
+    result = botgpt(tmp_path, "serve", "--port", "0", env=environment)
+    assert result.returncode == 2
+    assert reason in one_line(result) and "serving on" not in result.stderr

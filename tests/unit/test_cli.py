@@ -130,3 +130,14 @@ def test_every_option_help_says_what_it_does_and_its_default() -> None:
             assert "default" in text, f"{option} does not show its default"
     serve = " ".join(dict(_parsers(_parser()))["botgpt serve"].format_help().split())
     assert "(default: 127.0.0.1)" in serve and "(default: 8000)" in serve
+
+
+def test_settings_never_print_secrets(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOTGPT_GROQ_API_KEY", "gsk_0123456789abcdefghij")
+    monkeypatch.setenv("BOTGPT_MONGODB_URI", "mongodb://bob:hunter2@db.example:27017/botgpt")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "0123456789abcdefghij" not in out and "hunter2" not in out
+    assert "BOTGPT_GROQ_API_KEY=gsk_…(set, 24 characters)" in out
+    assert "BOTGPT_MONGODB_URI=mongodb://bob:***@db.example:27017/botgpt" in out
+    assert "BOTGPT_GEMINI_API_KEY=\n" in out  # unset stays visibly empty
