@@ -78,6 +78,26 @@ class SentenceTransformerEmbedder:
             raise EmbedderError(f"local embedding failed: {type(error).__name__}", transient=False) from error
         return [_to_vector(row) for row in matrix]
 
+    @property
+    def max_input_tokens(self) -> int:
+        """sentence-transformers cuts every text at the model's ``max_seq_length`` (256 for MiniLM)."""
+        if self._model is None:
+            raise EmbedderError("the embedding model is not loaded", transient=True)
+        return int(self._model.max_seq_length)
+
+    async def input_tokens(self, texts: Sequence[str]) -> list[int]:
+        if self._model is None:
+            raise EmbedderError("the embedding model is not loaded", transient=True)
+        if not texts:
+            return []
+        return list(await self._run(lambda: self._lengths(list(texts))))
+
+    def _lengths(self, texts: list[str]) -> list[int]:
+        # Uncut, with [CLS] and [SEP], as the model would read them; verbose=False: a text over
+        # the window is the point of asking, not a warning for the log.
+        encoded = self._model.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
     def _encode(self, texts: list[str]) -> Any:
         return self._model.encode(
             texts,

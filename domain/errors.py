@@ -73,6 +73,10 @@ class UnsupportedOption(InvalidRequest, code="unsupported_option", kind=ErrorKin
     """A request option botgpt cannot honour; ``param`` names the first one."""
 
 
+class InputTooLong(InvalidRequest, code="input_too_long", public=("param",)):
+    """A text to embed is longer than the embedder reads; ``param`` names the input."""
+
+
 class MessageTooLarge(InvalidRequest, code="message_too_large", kind=ErrorKind.TOO_LARGE): ...
 
 

@@ -13,6 +13,7 @@ from botgpt.domain.clock import utc_now, wall_now
 from botgpt.domain.collections import CollectionService
 from botgpt.domain.conversations import ConversationService
 from botgpt.domain.documents import DocumentService
+from botgpt.domain.embeddings import EmbeddingService
 from botgpt.domain.history import ConversationHistory
 from botgpt.domain.ingestion import IngestionWorker
 from botgpt.domain.keys import KeyService
@@ -99,6 +100,7 @@ class Container(containers.DeclarativeContainer):
         retrieval=retrieval,
         after_turn=summary_memory,
     )
+    embeddings = providers.Singleton(EmbeddingService, embedder=embedder, tokens=token_counter)
     history = providers.Singleton(ConversationHistory, store=store, policy=policy)
     transfer = providers.Singleton(
         ConversationTransfer,

@@ -116,14 +116,17 @@ def check_plugin_choices(settings: Settings) -> None:
             factory = pick(factories, name, kind)
         except PluginError as error:
             raise SettingsError(str(error)) from error
-        if name not in BUILT_AT_START:
+        if kind in BUILT_TO_CHECK and name not in BUILT_AT_START:
             # Building a provider only reads its settings (clients connect on first use), so a
             # missing key or a malformed value is found here, as one line, not as tracebacks
             # from every worker's start.
             built(factory, config)
 
 
-# The local engine's build prepares its run directory; its settings are checked as it starts.
+# Providers whose settings only their build reads (retrievers and chunkers need the running
+# stores to be built). The local engine's build prepares its run directory: it is checked as
+# it starts.
+BUILT_TO_CHECK = frozenset({"chat_provider", "summary_provider", "embedder", "reranker"})
 BUILT_AT_START = frozenset({"llama_cpp"})
 
 

@@ -76,6 +76,20 @@ class QueryEmbedder(Embedder, Protocol):
         ...
 
 
+class WindowedEmbedder(Embedder, Protocol):
+    """An embedder that reads a text only up to a window of its own tokens (BERT-style models
+    cut the rest off silently). Callers that must not lose text check lengths against it."""
+
+    @property
+    def max_input_tokens(self) -> int:
+        """The most tokens of its own (special tokens included) that one text may have."""
+        ...
+
+    async def input_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Each text's length in the embedder's own tokens, special tokens included, uncut."""
+        ...
+
+
 class Reranker(Protocol):
     """Reorders retrieved chunks by a finer, costlier judgement of relevance (a cross-encoder)."""
 

@@ -1,4 +1,5 @@
-"""An OpenAI-compatible API: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+"""An OpenAI-compatible API: ``GET /v1/models`` and ``POST /v1/chat/completions``
+(``POST /v1/embeddings`` is in ``openai_embeddings.py``).
 
 The official openai SDK (and the tools built on it) works unchanged against
 ``base_url=http://host/v1`` with a botgpt key as its API key. botgpt's own options travel in
@@ -57,6 +58,7 @@ from botgpt.entrypoints.http.openai_dto import ChatCompletionOut, ModelListOut
 from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.routes import as_caller
 from botgpt.entrypoints.http.sse import sse_response
+from botgpt.ports.ai import Embedder
 
 blueprint = Blueprint("openai", __name__, url_prefix="/v1")
 
@@ -187,11 +189,14 @@ def _chat_messages(messages: list[OpenAIMessage]) -> list[ChatMessage]:
 @operation("List models")
 @document_response(ModelListOut)
 @inject
-async def list_models(service: ConversationService = Provide["conversations"]) -> dict[str, Any]:
-    """The model that answers, in OpenAI's list format."""
+async def list_models(
+    service: ConversationService = Provide["conversations"], embedder: Embedder = Provide["embedder"]
+) -> dict[str, Any]:
+    """The chat model that answers, then the embedder of `/v1/embeddings`, in OpenAI's list format."""
+    names = dict.fromkeys((service.chat.name, embedder.name))  # in order, once each
     return {
         "object": "list",
-        "data": [{"id": service.chat.name, "object": "model", "created": 0, "owned_by": "botgpt"}],
+        "data": [{"id": name, "object": "model", "created": 0, "owned_by": "botgpt"} for name in names],
     }
 
 

@@ -18,7 +18,7 @@ class ModelOut:
 
 @attrs.define
 class ModelListOut:
-    """The model that answers, in OpenAI's list format."""
+    """The chat model that answers, then the embedder of `/v1/embeddings`, in OpenAI's list format."""
 
     object: str
     data: list[ModelOut]

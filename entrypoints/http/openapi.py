@@ -49,6 +49,7 @@ TAG_OF_BLUEPRINT = {
     "search": "search",
     "usage": "usage",
     "openai": "openai",
+    "openai_embeddings": "openai",
     "health": "health",
 }
 TAGS = [
@@ -174,6 +175,13 @@ def _no_null_in_queries(operation_object: dict[str, Any]) -> None:
             parameter["schema"] = branches[0]
 
 
+def _streams(view: Callable[..., Any]) -> bool:
+    """Whether the route's body can ask for a stream (``/v1/embeddings`` spends tokens, but never streams)."""
+    declared = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None)
+    model = declared[0] if declared else None
+    return model is not None and attrs.has(model) and "stream" in attrs.fields_dict(model)
+
+
 def _stream_alternative(operation_object: dict[str, Any]) -> None:
     # With "stream": true the answer is a 200 Server-Sent Events stream instead of JSON (the
     # stream starts before the turn is stored, so a creating route cannot say 201 then).
@@ -245,7 +253,7 @@ class CompleteOpenAPIProvider(OpenAPIProvider):
                 if "requestBody" in operation_object:
                     # Every body route reads a body, even one whose fields are all optional.
                     operation_object["requestBody"] = {**operation_object["requestBody"], "required": True}
-                if getattr(view, "spends_tokens", False):
+                if getattr(view, "spends_tokens", False) and _streams(view):
                     _stream_alternative(operation_object)
         return paths, components
 

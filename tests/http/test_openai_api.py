@@ -41,7 +41,7 @@ MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "conten
 
 async def test_models(client: openai.AsyncOpenAI) -> None:
     models = await client.models.list()
-    assert [m.id for m in models.data] == ["scripted"]
+    assert [m.id for m in models.data] == ["scripted", "hashing"]  # the chat model, then the embedder
 
 
 async def test_a_completion(client: openai.AsyncOpenAI, chat: ScriptedChatModel) -> None:
