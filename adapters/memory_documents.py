@@ -7,7 +7,8 @@ from datetime import datetime
 
 import attrs
 
-from botgpt.domain.model import AttributeValue, Chunk, Document, DocumentStatus, IngestionJob
+from botgpt.domain.errors import DocumentNotFound
+from botgpt.domain.model import AttributeValue, Chunk, Document, DocumentStatus, IngestionJob, JobCounts
 
 
 @attrs.define
@@ -108,6 +109,15 @@ class MemoryDocumentStore:
             job.worker, job.lease_until = None, None
         return len(held)
 
+    async def job_counts(self, now: datetime) -> JobCounts:
+        jobs = list(self._jobs.values())
+        return JobCounts(
+            queued=sum(job.lease_until is None for job in jobs),
+            running=sum(job.lease_until is not None and job.lease_until >= now for job in jobs),
+            expired=sum(job.lease_until is not None and job.lease_until < now for job in jobs),
+            oldest_queued_at=min((job.created_at for job in jobs), default=None),
+        )
+
     async def finish_job(self, job: IngestionJob) -> None:
         held = self._jobs.get(job.document_id)
         if held is not None and held.worker == job.worker:
@@ -117,6 +127,8 @@ class MemoryDocumentStore:
         return len(self._chunks.get(document_id, {}))
 
     async def add_chunks(self, document: Document, chunks: Sequence[Chunk], embedder: str) -> None:
+        if document.id not in self._documents:
+            raise DocumentNotFound()
         stored = self._chunks.setdefault(document.id, {})
         stored.update({chunk.ordinal: chunk for chunk in chunks})
         self._embedders[document.id] = embedder

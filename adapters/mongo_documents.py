@@ -11,7 +11,8 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from botgpt.adapters.mongo_schema import MONGO, Database
 from botgpt.adapters.records import VECTOR, RecordMap
-from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob
+from botgpt.domain.errors import DocumentNotFound
+from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob, JobCounts
 
 DOCUMENTS = RecordMap(Document, MONGO)
 
@@ -107,6 +108,15 @@ class MongoDocumentStore:
         result = await self._jobs.update_many({"worker": worker}, {"$set": {"worker": None, "lease_until": None}})
         return int(result.modified_count)
 
+    async def job_counts(self, now: datetime) -> JobCounts:
+        oldest = await self._jobs.find_one({}, sort=[("created_at", ASCENDING)], projection={"created_at": 1})
+        return JobCounts(
+            queued=int(await self._jobs.count_documents({"lease_until": None})),
+            running=int(await self._jobs.count_documents({"lease_until": {"$gte": now}})),
+            expired=int(await self._jobs.count_documents({"lease_until": {"$lt": now}})),
+            oldest_queued_at=oldest["created_at"] if oldest else None,
+        )
+
     async def finish_job(self, job: IngestionJob) -> None:
         await self._jobs.delete_one({"_id": job.document_id, "worker": job.worker})
 
@@ -114,6 +124,8 @@ class MongoDocumentStore:
         return int(await self._chunks.count_documents({"document_id": document_id}))
 
     async def add_chunks(self, document: Document, chunks: Sequence[Chunk], embedder: str) -> None:
+        if not await self._documents.count_documents({"_id": document.id}, limit=1):
+            raise DocumentNotFound()
         # Upserts keyed by (document, ordinal): a resumed batch overwrites, never duplicates.
         # One call per chunk rather than bulk_write: mongomock's bulk API lags PyMongo's, and
         # ingestion is bound by the embedder (tens of chunks a second), not by these writes.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from botgpt.adapters.records import VECTOR, RecordMap
 from botgpt.adapters.sqlite_db import SQLITE, SqliteDatabase, insert_statement, stamp
-from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob
+from botgpt.domain.errors import DocumentNotFound
+from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob, JobCounts
 
 DOCUMENTS = RecordMap(Document, SQLITE)
 _DOCUMENT_COLUMNS = DOCUMENTS.column_list
@@ -130,6 +132,16 @@ class SqliteDocumentStore:
         sql = "UPDATE ingestion_jobs SET worker = NULL, lease_until = NULL WHERE worker = ?"
         return int(await self._database.run(lambda: self._db.execute(sql, (worker,)).rowcount))
 
+    async def job_counts(self, now: datetime) -> JobCounts:
+        sql = (
+            "SELECT COALESCE(SUM(lease_until IS NULL), 0), COALESCE(SUM(lease_until >= ?), 0),"
+            " COALESCE(SUM(lease_until < ?), 0), MIN(created_at) FROM ingestion_jobs"
+        )
+        params = (stamp(now), stamp(now))
+        row = await self._database.run(lambda: self._db.execute(sql, params).fetchone())
+        oldest = datetime.fromisoformat(row[3]) if row[3] else None
+        return JobCounts(queued=int(row[0]), running=int(row[1]), expired=int(row[2]), oldest_queued_at=oldest)
+
     async def finish_job(self, job: IngestionJob) -> None:
         sql = "DELETE FROM ingestion_jobs WHERE document_id = ? AND worker = ?"
         await self._database.run(lambda: self._db.execute(sql, (job.document_id, job.worker)))
@@ -156,11 +168,14 @@ class SqliteDocumentStore:
         ]
 
         def work() -> None:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO chunks (document_id, ordinal, id, start_offset, end_offset, text,"
-                " embedder, dimension, vector) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO chunks (document_id, ordinal, id, start_offset, end_offset, text,"
+                    " embedder, dimension, vector) VALUES (?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            except sqlite3.IntegrityError:  # the foreign key: the document was deleted meanwhile
+                raise DocumentNotFound() from None
             self._db.execute(
                 "UPDATE documents SET chunks_embedded = ?, updated_at = ?, embedder = ? WHERE id = ?",
                 (document.chunks_embedded, stamp(document.updated_at), embedder, document.id),

@@ -64,7 +64,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # A progress bar drawn on stderr is noise in a server log and in a terminal chat.
+        transformers_logging.disable_progress_bar()
         return SentenceTransformer(str(self._model_path), device="cpu")
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:

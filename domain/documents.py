@@ -53,7 +53,8 @@ class UploadInspector:
         async for block in stream:
             self.size += len(block)
             if self.size > self.max_bytes:
-                raise UploadTooLarge(f"the file is larger than {self.max_bytes // (1 << 20)} MB")
+                limit = self.max_bytes // (1 << 20)
+                raise UploadTooLarge(f"the upload is larger than the {limit} MB limit")
             if len(self.head) < SNIFF_BYTES:
                 self.head += block[: SNIFF_BYTES - len(self.head)]
             self._hash.update(block)

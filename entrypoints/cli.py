@@ -28,6 +28,7 @@ from botgpt.entrypoints.core import provided, stop_resources
 from botgpt.entrypoints.logs import configure_logging
 from botgpt.entrypoints.serving import check_plugin_choices, run_engine, serve_http
 from botgpt.entrypoints.settings import Settings, SettingsError, setting_fields
+from botgpt.entrypoints.telemetry import metrics_endpoint
 
 log = logging.getLogger("botgpt")
 
@@ -45,12 +46,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, DataDirError) as error:
         print(f"botgpt: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings)
+    configure_logging(settings, server=args.server)
     try:
         return int(args.run(args, settings))
     except SettingsError as error:  # a value only a plugin checks, found when it is built
         print(f"botgpt: {error}", file=sys.stderr)
         return 2
+
+
+def tcp_port(text: str) -> int:
+    """A port number for argparse, which turns the ValueError into a one-line usage error."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a TCP port (0 to 65535)")
+    return port
 
 
 class DataDirError(Exception):
@@ -59,6 +68,8 @@ class DataDirError(Exception):
 
 def ensure_data_dir(path: Path) -> None:
     """Create the data directory if need be, and check that botgpt can write there."""
+    if path.exists() and not path.is_dir():
+        raise DataDirError(f"the data directory {path} is a file, not a directory (set BOTGPT_DATA_DIR)")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
@@ -89,24 +100,26 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="botgpt", description="Self-hosted conversational AI backend.")
     parser.add_argument("--config", type=Path, default=None, help="TOML settings file (default: $BOTGPT_CONFIG)")
-    parser.set_defaults(uses_data=True, uses_models=False)
+    parser.set_defaults(uses_data=True, uses_models=False, server=False)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
-    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    serve.add_argument("--port", type=tcp_port, default=8000, help="TCP port to listen on (0: any free port)")
     serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes (they share one model engine)")
-    serve.set_defaults(run=serve_http, uses_models=True)
+    serve.set_defaults(run=serve_http, uses_models=True, server=True)
 
     engine = commands.add_parser("engine", help="run the local model engine alone, for servers started elsewhere")
     engine.add_argument("--dir", type=Path, required=True, help="directory for the engine's socket and state")
-    engine.set_defaults(run=run_engine, uses_data=False)
+    engine.set_defaults(run=run_engine, uses_data=False, server=True)
 
     add_chat_command(commands)
 
     worker = commands.add_parser("worker", help="run ingestion workers without the HTTP API")
     worker.add_argument("--workers", type=int, default=1, help="concurrent workers in this process")
-    worker.set_defaults(run=_worker, uses_models=True)
+    worker.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port (default: none)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address the metrics port listens on")
+    worker.set_defaults(run=_worker, uses_models=True, server=True)
 
     _add_key_commands(commands)
     add_transfer_commands(commands)
@@ -137,10 +150,10 @@ def _add_key_commands(commands: Any) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     # The core's own workers are the ingestion loop: run them and wait for a signal.
     settings = attrs.evolve(settings, ingest_workers=max(1, args.workers))
-    return asyncio.run(_run_workers(settings))
+    return asyncio.run(_run_workers(settings, args.metrics_host, args.metrics_port))
 
 
-async def _run_workers(settings: Settings) -> int:
+async def _run_workers(settings: Settings, metrics_host: str = "127.0.0.1", metrics_port: int | None = None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -149,7 +162,8 @@ async def _run_workers(settings: Settings) -> int:
     try:
         await provided(container.workers)  # stores and the embedder only: ingestion needs no chat model
         log.info("ingestion worker running (%d); Ctrl+C stops it", settings.ingest_workers)
-        await stop.wait()
+        with metrics_endpoint(container.metrics(), metrics_host, metrics_port):
+            await stop.wait()
     finally:
         await stop_resources(container)
     return 0

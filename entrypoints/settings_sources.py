@@ -58,7 +58,21 @@ def coerce(field: attrs.Attribute[Any], value: Any) -> Any:
     choices = field.metadata.get("choices")
     if choices and coerced not in choices:
         raise SettingsError(f"setting {field.name} must be one of {', '.join(choices)}; got {coerced!r}")
+    _check_range(field, coerced)
     return coerced
+
+
+def _check_range(field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    low, high = field.metadata.get("minimum"), field.metadata.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = (
+            f"between {low:g} and {high:g}"
+            if low is not None and high is not None
+            else (f"at least {low:g}" if low is not None else f"at most {high:g}")
+        )
+        raise SettingsError(f"setting {field.name} must be {span}; got {value!r}")
 
 
 def _convert(kind: Any, value: Any) -> Any:

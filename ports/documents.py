@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob
+from botgpt.domain.model import AttributeValue, Chunk, Document, IngestionJob, JobCounts
 
 
 class DocumentStore(Protocol):
@@ -69,6 +69,10 @@ class DocumentStore(Protocol):
         claims those jobs at once; returns how many were released."""
         ...
 
+    async def job_counts(self, now: datetime) -> JobCounts:
+        """The queue as of ``now``: queued, running and expired jobs, and the oldest's queue time."""
+        ...
+
     async def finish_job(self, job: IngestionJob) -> None:
         """Remove a completed (or permanently failed) job."""
         ...
@@ -84,7 +88,8 @@ class DocumentStore(Protocol):
     async def add_chunks(self, document: Document, chunks: Sequence[Chunk], embedder: str) -> None:
         """Store chunks with their vectors and the document's progress, atomically.
 
-        Chunk ids are deterministic, so storing the same chunk twice keeps one copy.
+        Chunk ids are deterministic, so storing the same chunk twice keeps one copy. Raises
+        ``DocumentNotFound`` (and stores nothing) if the document was deleted meanwhile.
         """
         ...
 

@@ -83,6 +83,8 @@ class BotgptRequest(Request):
     and larger body limits on the upload and import routes only (the app sets them)."""
 
     body_limits: ClassVar[dict[str, int]] = {}
+    # Why a body was too large, by path ("" for every other path): the limit and its setting.
+    too_large: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
         limit = self.body_limits.get(path.rstrip("/")) if method == "POST" else None
@@ -184,10 +186,17 @@ async def on_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if isinstance(error, MalformedJson):
         return error_response(400, "malformed_json", error.reason)
+    if status == 413:
+        return error_response(413, *_too_large())
     code, message = HTTP_MESSAGES.get(status, ("http_error", "the request failed"))
     # A 405 names the methods the path does take (RFC 9110 requires Allow).
     allow = {name: value for name, value in error.get_headers() if name == "Allow"}
     return error_response(status, code, message, allow)
+
+
+def _too_large() -> tuple[str, str]:
+    notes = getattr(request, "too_large", {})
+    return notes.get(request.path.rstrip("/")) or notes.get("") or HTTP_MESSAGES[413]
 
 
 async def on_unexpected(error: Exception) -> Response:
@@ -205,10 +214,17 @@ async def echo_request_id(response: Response) -> Response:
     return response
 
 
-def install_error_handling(app: Quart, upload_limit: int, import_limit: int) -> None:
+def install_error_handling(app: Quart, upload_mb: int, import_mb: int, request_kb: int) -> None:
     """Request ids, and a JSON error body for every failure."""
-    limits = {UPLOAD_PATH: upload_limit, IMPORT_PATH: import_limit}
-    app.request_class = type("Request", (BotgptRequest,), {"body_limits": limits})  # type: ignore[assignment]
+    # Multipart framing adds a little to the file itself.
+    limits = {UPLOAD_PATH: (upload_mb << 20) + (64 << 10), IMPORT_PATH: import_mb << 20}
+    too_large = {
+        UPLOAD_PATH: ("upload_too_large", f"the upload is larger than the {upload_mb} MB limit"),
+        IMPORT_PATH: ("payload_too_large", f"the import is larger than the {import_mb} MB limit"),
+        "": ("payload_too_large", f"the request body is larger than the {request_kb} KiB limit"),
+    }
+    attributes = {"body_limits": limits, "too_large": too_large}
+    app.request_class = type("Request", (BotgptRequest,), attributes)  # type: ignore[assignment]
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
     app.register_error_handler(RequestSchemaValidationError, on_validation_error)

@@ -15,7 +15,7 @@ from botgpt.adapters.mongo_documents import MongoDocumentStore
 from botgpt.adapters.sqlite_documents import SqliteDocumentStore
 from botgpt.domain.chunking import chunk_id
 from botgpt.domain.ids import new_id
-from botgpt.domain.model import Chunk, Document, DocumentStatus
+from botgpt.domain.model import Chunk, Document, DocumentStatus, JobCounts
 from botgpt.ports.documents import DocumentStore
 from tests.contract.conftest import BACKENDS, backend
 from tests.contract.factories import new_document
@@ -109,6 +109,21 @@ async def test_finishing_a_job_removes_it(store: DocumentStore) -> None:
     assert await store.claim_job("w1", much_later, much_later + LEASE) is None
 
 
+async def test_job_counts_tell_queued_running_and_expired_jobs_and_the_oldest(store: DocumentStore) -> None:
+    assert await store.job_counts(T0) == JobCounts()
+    first, second, third = document(minute=1), document(minute=2), document(minute=3)
+    for doc in (second, first, third):
+        await store.add_document(doc)
+    held = await store.claim_job("w1", T0, T0 + LEASE)  # the oldest, first
+    stale = await store.claim_job("w2", T0 - 2 * LEASE, T0 - LEASE)  # its lease ran out a minute ago
+    assert held is not None and stale is not None
+    counts = await store.job_counts(T0)
+    assert counts == JobCounts(queued=1, running=1, expired=1, oldest_queued_at=first.created_at)
+    await store.finish_job(held)
+    later = await store.job_counts(T0 + 2 * LEASE)  # by then the other lease has run out too
+    assert later == JobCounts(queued=1, running=0, expired=1, oldest_queued_at=second.created_at)
+
+
 async def test_jobs_are_claimed_oldest_first(store: DocumentStore) -> None:
     older, newer = document(minute=1), document(minute=2)
     await store.add_document(newer)
@@ -179,3 +194,14 @@ async def test_requeue_saves_the_document_and_queues_one_job(store: DocumentStor
     again = await store.claim_job("w2", T0 + LEASE, T0 + 2 * LEASE)
     assert again is not None and again.document_id == d.id
     assert await store.claim_job("w3", T0 + LEASE, T0 + 2 * LEASE) is None
+
+
+async def test_chunks_of_a_deleted_document_are_refused_and_not_stored(store: DocumentStore) -> None:
+    from botgpt.domain.errors import DocumentNotFound
+
+    d = document()
+    await store.add_document(d)
+    await store.delete_document(d.id)
+    with pytest.raises(DocumentNotFound):
+        await store.add_chunks(d, chunks(d, range(3)), "e")
+    assert await store.stored_chunk_count(d.id) == 0

@@ -163,6 +163,8 @@ async def test_oversized_body_is_413(client: Client, settings: Any) -> None:
     huge = "x" * (settings.max_request_kb * 1024 + 1)
     error = await error_of(await client.post(API, json={"user_id": "a", "message": huge}), 413)
     assert error["code"] == "payload_too_large"
+    limit = settings.max_request_kb
+    assert error["message"] == f"the request body is larger than the {limit} KiB limit"
 
 
 @pytest.mark.parametrize(

@@ -46,4 +46,19 @@ async def test_a_refused_body_answers_413_not_a_broken_pipe(live_server: str, cl
     for _ in range(5):
         status, body = await asyncio.to_thread(client, live_server)
         assert status == 413
+        # The urllib case sends JSON to a conversation endpoint; the others upload a file.
         assert body["error"]["code"] in {"payload_too_large", "upload_too_large"}
+        assert "limit" in body["error"]["message"]
+
+
+async def test_an_upload_over_the_limit_names_it_whichever_check_finds_it(live_server: str) -> None:
+    # Just over the limit: found while the file streams. Far over: found from the body's length.
+    def upload(size: int) -> Any:
+        files = {"file": ("big.txt", b"x" * size)}
+        return requests.post(f"{live_server}/api/v1/documents", files=files, timeout=30)
+
+    for size in (UPLOAD_BYTES, (1 << 20) + 1):
+        response = await asyncio.to_thread(upload, size)
+        assert response.status_code == 413, size
+        assert response.json()["error"]["code"] == "upload_too_large", size
+        assert response.json()["error"]["message"] == "the upload is larger than the 1 MB limit", size

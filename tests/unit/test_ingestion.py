@@ -194,3 +194,27 @@ async def test_deleted_before_ingestion_means_no_work(
     await document_service.delete("alice", document_id)
     assert not await worker.run_once()
     assert embedder.calls == 0
+
+
+async def test_deleted_during_ingestion_ends_the_job_quietly(
+    document_service: DocumentService,
+    worker: IngestionWorker,
+    embedder: HashingEmbedder,
+    documents_store: MemoryDocumentStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    document_id = await upload(document_service)
+    original = embedder.embed
+
+    async def delete_then_embed(texts: list[str]) -> list[object]:
+        await document_service.delete("alice", document_id)  # the user deletes it mid-way
+        return await original(texts)  # type: ignore[return-value]
+
+    embedder.embed = delete_then_embed  # type: ignore[assignment,method-assign]
+    with caplog.at_level("INFO"):
+        assert await worker.run_once()
+    assert "deleted during its ingestion" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+    assert await documents_store.get_document(None, document_id) is None
+    assert await documents_store.stored_chunk_count(document_id) == 0
+    assert not await worker.run_once()  # nothing left to do

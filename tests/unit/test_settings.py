@@ -62,6 +62,30 @@ def test_bad_numbers_say_what_is_expected(environ: dict[str, str], message: str)
     assert str(refused.value) == message
 
 
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"BOTGPT_TEMPERATURE": "9"}, "setting temperature must be between 0 and 2; got 9.0"),
+        ({"BOTGPT_LLAMA_SLOTS": "0"}, "setting llama_slots must be between 1 and 64; got 0"),
+        ({"BOTGPT_MAX_UPLOAD_MB": "-5"}, "setting max_upload_mb must be at least 1; got -5"),
+        ({"BOTGPT_CITATION_MIN_SUPPORT": "7"}, "setting citation_min_support must be between 0 and 1; got 7.0"),
+        ({"BOTGPT_LLAMA_THREADS": "-1"}, "setting llama_threads must be at least 0; got -1"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_with_the_range(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.load(environ=environ)
+    assert str(refused.value) == message
+
+
+def test_every_default_is_within_its_own_range() -> None:
+    from botgpt.entrypoints.settings import setting_fields
+    from botgpt.entrypoints.settings_sources import coerce
+
+    for field in setting_fields():
+        assert coerce(field, field.default) == field.default, field.name
+
+
 def test_a_fractional_value_for_a_whole_number_setting_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "botgpt.toml"
     config.write_text("llama_n_ctx = 2048.5\n")
