@@ -1,30 +1,48 @@
 """The ``lance`` chunk index: LanceDB tables on local disk, the embedded default.
 
+Each user's chunks from each embedder have a table of their own (named by a digest of the
+two), so a search over a user's whole corpus is a plain search of one table, with no filter,
+and another user's chunks are not in the table searched at all; a scope naming documents
+filters that user's rows through the index on ``document_id``. BM25 statistics are
+per user, so one user's uploads never change another's ranking. A small directory table
+maps each document to its table, for removals (given only ids) and the orphan sweep.
+
 Vectors, chunk text and the analysed terms live in Lance's columnar files under the data
 directory, not in a worker's RAM; Lance's caches are bounded by ``cache_bytes``. Dense search
-is exact (a flat scan under the scope's filter) until the scope holds more than
-``flat_limit`` chunks, then approximate through an IVF-HNSW index that ``optimize`` builds
-once a table is large enough. Lexical search is Lance's BM25 inverted index over terms the
-shared ``Analyzer`` produced, so stemming and stop words match every other built-in index.
+is exact (a flat scan) until the scope holds more than ``flat_limit`` chunks, then
+approximate through an IVF-HNSW index that maintenance builds once a table holds
+``ann_min_rows``. Lexical search is Lance's BM25 inverted index over terms the shared
+``Analyzer`` produced, so stemming and stop words match every other built-in index.
+
+An index of the earlier layout (every user in one table per dimension) is moved to this one
+when it is opened; see ``lance_migration``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
-from botgpt.adapters.lance_rows import RESULT_COLUMNS, chunk_from_row, chunk_rows, quoted, scope_filter
+from botgpt.adapters.lance_directory import Directory, FileLock, list_tables
+from botgpt.adapters.lance_migration import migrate_legacy
+from botgpt.adapters.lance_rows import (
+    RESULT_COLUMNS,
+    chunk_from_row,
+    chunk_rows,
+    documents_filter,
+    is_legacy_table,
+    table_name,
+)
+from botgpt.adapters.lance_tables import ChunkTables, TableStats, maintain
 from botgpt.adapters.text_analysis import Analyzer
 from botgpt.domain.model import Chunk, Document, ScoredChunk, SearchScope, Vector
 
@@ -46,10 +64,12 @@ class LanceTuning:
     nprobes: int = 32
     refine_factor: int = 4
     cache_bytes: int = 256 << 20
+    # How stale a table's row count and index list may be when a search plans with them.
+    stats_seconds: float = 10.0
 
 
 class LanceChunkIndex:
-    """Chunks of ready documents in LanceDB, one table per vector dimension."""
+    """Chunks of ready documents in LanceDB, one table per user and embedder."""
 
     name = "lance"
 
@@ -57,8 +77,11 @@ class LanceChunkIndex:
         self._path = path
         self._tuning = tuning or LanceTuning()
         self._analyzer = Analyzer()
-        self._db: Any = None
-        self._tables: dict[int, Any] = {}
+        # Several processes share the directory: one of them creates a table, moves the old
+        # layout or maintains a table at a time.
+        self._lock = FileLock(path / ".lock")
+        self._directory: Directory
+        self._tables: ChunkTables
         self._since_optimize = 0
         # Lance calls block: they run on these threads, never on the event loop. Maintenance
         # (compaction, index updates, building the vector index) has a thread of its own, so a
@@ -76,8 +99,10 @@ class LanceChunkIndex:
         return self._path
 
     async def load(self) -> None:
-        """Open (creating) the database directory."""
-        await self._run(self._open)
+        """Open (creating) the database directory, moving an index of the earlier layout."""
+        if await self._run(self._open):
+            # The moved tables want their indexes: built in the background, searchable meanwhile.
+            self._maintaining = self._maintenance.submit(self._optimize_all, True)
 
     async def close(self) -> None:
         """Let running calls finish (maintenance not yet started is dropped) and release the threads."""
@@ -92,20 +117,19 @@ class LanceChunkIndex:
 
     async def append(self, document: Document, chunks: Sequence[Chunk]) -> None:
         if chunks:
-            await self._run(lambda: self._add(document, chunks))
+            await self._run(lambda: self._append(document, chunks))
 
     async def remove(self, document_ids: Sequence[str]) -> None:
         if document_ids:
             await self._run(lambda: self._remove(document_ids))
 
     async def indexed_documents(self) -> set[str]:
-        return await self._run(self._document_ids)
+        return await self._run(lambda: self._directory.document_ids())
 
     async def dense(self, scope: SearchScope, vector: Vector, k: int) -> list[ScoredChunk]:
-        table = await self._run(lambda: self._table_of(len(vector)))
-        if table is None or scope.is_empty:
+        if scope.is_empty:
             return []
-        rows = await self._run(lambda: self._dense(table, scope, vector, k))
+        rows = await self._run(lambda: self._dense(scope, vector, k))
         return [
             ScoredChunk(chunk_from_row(row), 1.0 - float(row["_distance"]), (("dense", r),))
             for r, row in enumerate(rows, 1)
@@ -120,7 +144,7 @@ class LanceChunkIndex:
 
     async def optimize(self) -> None:
         """Compact small files, fold new rows into the indexes, build the vector index once a
-        table is large enough, and drop superseded versions."""
+        table is large enough, and drop superseded versions, in the tables written since."""
         await asyncio.get_running_loop().run_in_executor(self._maintenance, lambda: self._optimize_all(quiet=True))
 
     # What follows runs on the Lance threads.
@@ -128,48 +152,54 @@ class LanceChunkIndex:
     async def _run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, work)
 
-    def _open(self) -> None:
+    def _open(self) -> bool:
         import lancedb
 
         self._path.mkdir(parents=True, exist_ok=True)
         cache = self._tuning.cache_bytes
         session = lancedb.Session(index_cache_size_bytes=cache, metadata_cache_size_bytes=cache // 4)
         # Strong consistency: another process's publish or delete is seen by the next query.
-        self._db = lancedb.connect(self._path, read_consistency_interval=timedelta(0), session=session)
-        for name in self._table_names():
-            self._tables[int(name.removeprefix("chunks_"))] = self._db.open_table(name)
-
-    def _table_names(self) -> list[str]:
-        names: list[str] = []
-        page = self._db.list_tables()
-        while True:
-            names.extend(name for name in page.tables if name.startswith("chunks_"))
-            if not page.page_token:
-                return names
-            page = self._db.list_tables(page_token=page.page_token)
-
-    def _table_of(self, dimension: int) -> Any:
-        name = f"chunks_{dimension}"
-        if dimension not in self._tables and name in self._table_names():
-            self._tables[dimension] = self._db.open_table(name)
-        return self._tables.get(dimension)
+        db = lancedb.connect(self._path, read_consistency_interval=timedelta(0), session=session)
+        tuning = self._tuning
+        self._directory = Directory(db, self._lock, tuning.optimize_every, self._threads.submit)
+        self._tables = ChunkTables(db, self._directory, self._lock, tuning.stats_seconds, tuning.flat_limit)
+        if not any(map(is_legacy_table, list_tables(db))):
+            return False
+        with self._lock():
+            legacy = [name for name in list_tables(db) if is_legacy_table(name)]  # not moved meanwhile
+            if legacy:
+                migrate_legacy(db, legacy, self._tables, self._directory)
+        return bool(legacy)
 
     def _publish(self, document: Document, chunks: Sequence[Chunk]) -> None:
-        self._remove([document.id])
-        self._add(document, chunks)
+        table = table_name(document.user_id, document.embedder or "")
+        placed = self._directory.placements([document.id])
+        for held in {*placed, table}:  # the target too: entries a lost race left unlisted
+            self._tables.delete(held, [document.id])
+        if stale := set(placed) - {table}:  # its embedder changed: listed under the old table
+            self._directory.forget([document.id], stale)
+        self._add(document, chunks, listed=table in placed)
 
-    def _add(self, document: Document, chunks: Sequence[Chunk]) -> None:
-        dimension = len(chunks[0].vector)
-        rows = chunk_rows(document, chunks, self._analyzer)
-        table = self._table_of(dimension)
-        if table is None:
-            table = self._create(dimension, rows)
-        else:
-            table.add(rows)
+    def _append(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        table = table_name(document.user_id, document.embedder or "")
+        self._add(document, chunks, listed=self._directory.lists(document.id, table))
+
+    def _add(self, document: Document, chunks: Sequence[Chunk], listed: bool) -> None:
+        table = table_name(document.user_id, document.embedder or "")
+        if not listed:  # listed before the chunks go in: a crash between leaves a row remove clears
+            self._directory.record([(document.id, table, document.user_id, document.embedder or "")])
+        self._tables.add(table, chunk_rows(document, chunks, self._analyzer))
         self._last_write = time.monotonic()
         self._since_optimize += 1
         if self._since_optimize >= self._tuning.optimize_every:
             self._maintain_soon()
+
+    def _remove(self, document_ids: Sequence[str]) -> None:
+        placed = self._directory.placements(document_ids)
+        for table, held in placed.items():
+            self._tables.delete(table, held)
+        if placed:  # after the chunks: a crash between leaves rows the next removal clears
+            self._directory.forget(document_ids)
 
     def _maintain_soon(self) -> None:
         with self._scheduling:
@@ -178,60 +208,19 @@ class LanceChunkIndex:
                 self._since_optimize = 0
                 self._maintaining = self._maintenance.submit(self._optimize_all)
 
-    def _create(self, dimension: int, rows: Any) -> Any:
-        from lancedb.index import FTS, BTree
-
-        with self._exclusive():
-            if self._table_of(dimension) is None:
-                table = self._db.create_table(f"chunks_{dimension}", data=rows)
-                table.create_index("document_id", config=BTree())
-                table.create_index("user_id", config=BTree())
-                # The terms are analysed already: the index only splits them.
-                plain = FTS(
-                    base_tokenizer="whitespace",
-                    lower_case=False,
-                    stem=False,
-                    remove_stop_words=False,
-                    ascii_folding=False,
-                    max_token_length=None,
-                )
-                table.create_index("terms", config=plain)
-                self._tables[dimension] = table
-                return table
-        table = self._tables[dimension]
-        table.add(rows)
-        return table
-
-    def _remove(self, document_ids: Sequence[str]) -> None:
-        predicate = f"document_id IN ({', '.join(map(quoted, document_ids))})"
-        for table in self._all_tables():
-            # Counting reads one column; a delete writes a new version even when nothing matches,
-            # and every version makes the next operation slower (most publishes are of new documents).
-            if table.count_rows(predicate):
-                table.delete(predicate)
-
-    def _all_tables(self) -> list[Any]:
-        for name in self._table_names():
-            self._table_of(int(name.removeprefix("chunks_")))
-        return list(self._tables.values())
-
-    def _document_ids(self) -> set[str]:
-        found: set[str] = set()
-        for table in self._all_tables():
-            for batch in table.search().select(["document_id"]).to_batches():
-                found.update(batch.column("document_id").to_pylist())
-        return found
-
-    def _dense(self, table: Any, scope: SearchScope, vector: Vector, k: int) -> list[dict[str, Any]]:
-        where = scope_filter(scope)
-        query = (
-            table.search(list(vector), vector_column_name="vector")
-            .distance_type("cosine")
-            .where(where, prefilter=True)
-            .select([*RESULT_COLUMNS, "_distance"])
-            .limit(k)
-        )
-        if self._has_vector_index(table) and table.count_rows(where) > self._tuning.flat_limit:
+    def _dense(self, scope: SearchScope, vector: Vector, k: int) -> list[dict[str, Any]]:
+        name = table_name(scope.user_id, scope.embedder)
+        table = self._tables.find(name)
+        if table is None:  # the user has no chunks from this embedder
+            return []
+        stats = self._tables.stats(name, table)
+        if stats.dimension != len(vector):
+            return []
+        query = table.search(list(vector), vector_column_name="vector").distance_type("cosine")
+        if scope.document_ids is not None:
+            query = query.where(documents_filter(scope.document_ids), prefilter=True)
+        query = query.select([*RESULT_COLUMNS, "_distance"]).limit(k)
+        if stats.vector_index and _scope_size(stats, scope) > self._tuning.flat_limit:
             query = query.nprobes(self._tuning.nprobes).refine_factor(self._tuning.refine_factor)
         else:
             query = query.bypass_vector_index()
@@ -239,49 +228,36 @@ class LanceChunkIndex:
         return rows
 
     def _lexical(self, scope: SearchScope, terms: str, k: int) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for table in self._all_tables():
-            query = table.search(terms, query_type="fts", fts_columns="terms")
-            selected = query.where(scope_filter(scope), prefilter=True).select([*RESULT_COLUMNS, "_score"])
-            rows.extend(selected.limit(k).to_list())
-        rows.sort(key=lambda row: -float(row["_score"]))
-        return rows[:k]
-
-    def _has_vector_index(self, table: Any) -> bool:
-        return any(index.index_type.startswith("IVF") for index in table.list_indices())
+        # No statistics needed: a table caught before its text index is searched without it.
+        table = self._tables.find(table_name(scope.user_id, scope.embedder))
+        if table is None:
+            return []
+        query = table.search(terms, query_type="fts", fts_columns="terms")
+        if scope.document_ids is not None:
+            query = query.where(documents_filter(scope.document_ids), prefilter=True)
+        rows: list[dict[str, Any]] = query.select([*RESULT_COLUMNS, "_score"]).limit(k).to_list()
+        return rows
 
     def _optimize_all(self, quiet: bool = False) -> None:
         # Building the vector index takes minutes on a large table, and a build that overlaps
         # many publishes cannot commit (LanceDB gives up on the conflicts): build it once
-        # writes have paused, or when asked outright.
+        # writes have paused, or when asked outright. Only tables written since the last run
+        # are visited; one left unfinished is visited again next time.
         quiet = quiet or time.monotonic() - self._last_write >= self._tuning.quiet_seconds
-        for table in self._all_tables():
-            self._optimize(table, quiet)
+        for name in self._tables.take_dirty():
+            table = self._tables.find(name)
+            if table is not None:
+                with self._lock():
+                    done = maintain(table, quiet, self._tuning.ann_min_rows)
+                if not done:
+                    self._tables.touched([name])
+        self._directory.compact()
         self._maintained_at = time.monotonic()
 
-    def _optimize(self, table: Any, build_vector_index: bool) -> None:
-        from lancedb.index import HnswSq
 
-        with self._exclusive():
-            try:
-                due = build_vector_index and table.count_rows() >= self._tuning.ann_min_rows
-                if due and not self._has_vector_index(table):
-                    table.create_index("vector", config=HnswSq(distance_type="cosine"))
-                table.optimize(cleanup_older_than=timedelta(minutes=5))
-            except Exception as error:  # maintenance may fail; the data stays searchable
-                if "concurrent writers" in str(error):
-                    # A long build lost the race with the documents published meanwhile: normal
-                    # under a bulk load; the next run tries again, and searches scan what it missed.
-                    log.warning("index maintenance deferred: documents were published during it")
-                else:
-                    log.exception("optimizing the lance index failed; it stays searchable and is retried later")
-
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        # Several processes share the directory: one of them creates a table or optimizes at a time.
-        with (self._path / ".lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+def _scope_size(stats: TableStats, scope: SearchScope) -> int:
+    """About how many chunks the scope holds: its documents at the table's mean chunks per
+    document (counting the scope's rows would cost every query a pass over the index)."""
+    if scope.document_ids is None:
+        return stats.rows
+    return min(stats.rows, len(scope.document_ids) * stats.rows // max(stats.documents, 1))

@@ -1,14 +1,34 @@
-"""How chunks are laid out in LanceDB: their rows, the filters over them, and the way back."""
+"""How chunks are laid out in LanceDB: the tables they go to, their rows, the filters over
+them, and the way back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from botgpt.adapters.text_analysis import Analyzer
-from botgpt.domain.model import Chunk, Document, SearchScope
+from botgpt.domain.model import Chunk, Document
 
 RESULT_COLUMNS = ["chunk_id", "document_id", "ordinal", "start", "end", "text"]
+CHUNK_TABLE_PREFIX = "chunks_"
+DIGEST_LENGTH = 32
+
+
+def table_name(user_id: str, embedder: str) -> str:
+    """The table holding one user's chunks from one embedder.
+
+    A digest, so the name is safe on any filesystem and in Lance whatever the user id holds.
+    """
+    digest = hashlib.sha256(f"{user_id}\0{embedder}".encode()).hexdigest()
+    return CHUNK_TABLE_PREFIX + digest[:DIGEST_LENGTH]
+
+
+def is_legacy_table(name: str) -> bool:
+    """Whether ``name`` is a table of the earlier layout, all users in one per dimension
+    (``chunks_384``): a short number where the tenant tables have a 32-digit digest."""
+    suffix = name.removeprefix(CHUNK_TABLE_PREFIX)
+    return name.startswith(CHUNK_TABLE_PREFIX) and suffix.isdigit() and len(suffix) != DIGEST_LENGTH
 
 
 def quoted(value: str) -> str:
@@ -16,12 +36,9 @@ def quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def scope_filter(scope: SearchScope) -> str:
-    """The filter that confines a search to the scope."""
-    clauses = [f"user_id = {quoted(scope.user_id)}", f"embedder = {quoted(scope.embedder)}"]
-    if scope.document_ids is not None:
-        clauses.append(f"document_id IN ({', '.join(map(quoted, sorted(scope.document_ids)))})")
-    return " AND ".join(clauses)
+def documents_filter(document_ids: Iterable[str]) -> str:
+    """The filter that keeps the rows of these documents."""
+    return f"document_id IN ({', '.join(map(quoted, sorted(document_ids)))})"
 
 
 def chunk_from_row(row: dict[str, Any]) -> Chunk:
@@ -37,7 +54,11 @@ def chunk_from_row(row: dict[str, Any]) -> Chunk:
 
 
 def chunk_rows(document: Document, chunks: Sequence[Chunk], analyzer: Analyzer) -> Any:
-    """An Arrow table of the chunks: ids, scope columns, text, analysed terms and vectors."""
+    """An Arrow table of the chunks: ids, scope columns, text, analysed terms and vectors.
+
+    The user and embedder columns are what the table's name already says: kept for checks
+    and for moving rows between layouts.
+    """
     import numpy as np
     import pyarrow as pa
 

@@ -224,7 +224,7 @@ async def search_figures(args: argparse.Namespace, db: Any, index: LanceChunkInd
             report(f"{name}, {label}", timings)
     per_user = args.chunks // args.users
     limit = Settings.load().index_flat_limit
-    plan = "exact scans" if per_user <= limit else "the vector index, under the user's filter"
+    plan = "exact scans" if per_user <= limit else "the vector index over the user's own table"
     print(f"(each user holds {per_user:,} chunks; index_flat_limit is {limit:,}: {plan})")
     if per_user > Settings.load().index_flat_limit:
         await ann_recall(db, index, embedder, queries)

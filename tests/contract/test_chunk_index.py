@@ -112,6 +112,20 @@ async def test_searches_see_only_the_scope(index: ChunkIndex) -> None:
     assert await index.lexical(scope(embedder="another"), "lighthouse", k=10) == []
 
 
+async def test_users_with_identical_chunks_never_see_each_other(index: ChunkIndex) -> None:
+    alice, bob = document(), document(user="bob")
+    texts = ["the lighthouse keeper", "the lighthouse lens"]
+    await index.publish(alice, chunks_of(alice, texts))
+    await index.publish(bob, chunks_of(bob, texts))
+    for owner, doc, intruder in (("alice", alice, bob), ("bob", bob, alice)):
+        dense = await index.dense(scope(owner), axis(0), k=10)
+        lexical = await index.lexical(scope(owner), "lighthouse", k=10)
+        assert {hit.chunk.document_id for hit in dense + lexical} == {doc.id}
+        assert len(dense) == len(lexical) == 2
+        assert await index.dense(scope(owner, documents=[intruder]), axis(0), k=10) == []
+        assert await index.lexical(scope(owner, documents=[intruder]), "lighthouse", k=10) == []
+
+
 async def test_quotes_in_ids_are_data_not_syntax(index: ChunkIndex) -> None:
     doc, bystander = document(user="o'brien' OR '1'='1"), document()
     await index.publish(doc, chunks_of(doc, ["harbour"]))
@@ -137,6 +151,17 @@ async def test_removed_documents_leave_no_entries(index: ChunkIndex) -> None:
     assert await index.indexed_documents() == {kept.id}
     assert {hit.chunk.document_id for hit in await index.dense(scope(), axis(0), k=10)} == {kept.id}
     assert {hit.chunk.document_id for hit in await index.lexical(scope(), "tide", k=10)} == {kept.id}
+
+
+async def test_removing_a_republished_document_leaves_nothing(index: ChunkIndex) -> None:
+    doc = document()
+    await index.publish(doc, chunks_of(doc, ["first draft", "second draft"]))
+    await index.publish(doc, chunks_of(doc, ["final draft"]))
+    await index.append(doc, chunks_of(doc, ["final draft", "appendix draft"])[1:])
+    await index.remove([doc.id])
+    assert await index.indexed_documents() == set()
+    assert await index.dense(scope(), axis(0), k=10) == []
+    assert await index.lexical(scope(), "draft", k=10) == []
 
 
 async def test_many_documents_in_turns_are_all_searchable(index: ChunkIndex) -> None:
