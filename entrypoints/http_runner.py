@@ -20,9 +20,14 @@ from typing import Any
 
 from hypercorn.config import Config, Sockets
 
+from botgpt.entrypoints.telemetry import forget_worker
+
 log = logging.getLogger("botgpt")
 # What hypercorn still waits for once the drain is over: requests that ignored the deadline.
 AFTER_DRAIN_SECONDS = 3.0
+# Then stores and models close (ingestion gets 5 s to finish its step): a worker that has not
+# exited by then is stuck, and is killed.
+STOP_MARGIN_SECONDS = 60.0
 
 
 def run_server(config: Config, sockets: Sockets, workers: int, grace: float) -> int:
@@ -92,7 +97,7 @@ def _supervise(config: Config, sockets: Sockets, workers: int, grace: float) -> 
         status = _reap(processes)
     on_signal()
     for process in processes:
-        process.join(grace + AFTER_DRAIN_SECONDS + 10)
+        process.join(grace + AFTER_DRAIN_SECONDS + STOP_MARGIN_SECONDS)
         if process.is_alive():
             log.error("HTTP worker %s did not stop in time; killing it", process.pid)
             process.kill()
@@ -106,6 +111,7 @@ def _reap(processes: list[BaseProcess]) -> int:
     status = 0
     for process in [p for p in processes if p.exitcode is not None]:
         processes.remove(process)
+        forget_worker(process.pid or 0)  # its live metrics leave the scrape
         if process.exitcode and not status:
             log.error("HTTP worker %s exited with status %s", process.pid, process.exitcode)
             status = process.exitcode

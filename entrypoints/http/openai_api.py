@@ -57,7 +57,7 @@ from botgpt.entrypoints.http.fields_dto import Filters, Id, described
 from botgpt.entrypoints.http.openai_dto import ChatCompletionOut, ModelListOut
 from botgpt.entrypoints.http.openapi import operation
 from botgpt.entrypoints.http.routes import as_caller
-from botgpt.entrypoints.http.sse import sse_response
+from botgpt.entrypoints.http.sse import shutdown_error, sse_response
 from botgpt.ports.ai import Embedder
 
 blueprint = Blueprint("openai", __name__, url_prefix="/v1")
@@ -220,7 +220,7 @@ async def chat_completions(
     prepared = attrs.evolve(await _prepare(service, user_id, data), sampling=sampling)
     record = usage_recorder(usage)
     if data.stream:
-        return sse_response(_chunks(service, prepared, record, request_id()))
+        return sse_response(_chunks(service, prepared, record, request_id()), _shutdown_farewell(request_id()))
     turn = await service.complete_turn(prepared)
     await record(turn)
     return _completion_body(turn, prepared)
@@ -272,6 +272,12 @@ def _completion_body(turn: Turn, prepared: PreparedTurn) -> dict[str, Any]:
         "usage": _usage(turn),
         "botgpt": _extension(turn, prepared),
     }
+
+
+def _shutdown_farewell(current_request: str) -> bytes:
+    # OpenAI's stream shape for an error, then the end marker clients wait for.
+    error = shutdown_error(current_request)
+    return _sse({"error": {"message": error["message"], "type": error["code"], **error}}) + b"data: [DONE]\n\n"
 
 
 def _sse(data: Any) -> bytes:

@@ -31,6 +31,12 @@ def stream(server: Server, message: str, into: dict[str, Any]) -> None:
     into["last"] = json.loads([line for line in lines if line.startswith("data: ")][-1].removeprefix("data: "))
 
 
+def openai_stream(server: Server, into: dict[str, Any]) -> None:
+    body = {"model": "botgpt", "stream": True, "messages": [{"role": "user", "content": LONG}]}
+    with httpx.stream("POST", f"{server.base}/v1/chat/completions", json=body, timeout=60) as response:
+        into["data"] = [line.removeprefix("data: ") for line in response.iter_lines() if line.startswith("data: ")]
+
+
 def rows(database: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(database) as connection:
         return connection.execute(sql).fetchall()
@@ -58,9 +64,11 @@ def test_sigterm_mid_stream_drains_then_stops_the_engine_last(tmp_path: Path, wo
         assert upload.status_code in (201, 202), upload.text
         short: dict[str, Any] = {}
         cut: dict[str, Any] = {}
+        sdk: dict[str, Any] = {}
         streams = [
             threading.Thread(target=stream, args=(server, "Say three words", short)),
             threading.Thread(target=stream, args=(server, LONG, cut)),
+            threading.Thread(target=openai_stream, args=(server, sdk)),
         ]
         for thread in streams:
             thread.start()
@@ -79,6 +87,8 @@ def test_sigterm_mid_stream_drains_then_stops_the_engine_last(tmp_path: Path, wo
     assert short["events"][-1] == "done", short
     assert cut["events"][-1] == "error" and "delta" in cut["events"], cut
     assert cut["last"]["error"]["code"] == "shutting_down", cut["last"]
+    # The OpenAI stream ends in its own shape: an error chunk, then [DONE].
+    assert sdk["data"][-1] == "[DONE]" and json.loads(sdk["data"][-2])["error"]["code"] == "shutting_down", sdk
     database = tmp_path / "data" / "botgpt.sqlite3"
     # Stored: the short turn, whole. Not stored: any part of the cut one.
     assert rows(database, "SELECT role, content FROM messages ORDER BY seq") == [
