@@ -35,7 +35,8 @@ class Embedded:
 
 @attrs.define
 class EmbeddingService:
-    """Embeds a caller's inputs whole: an input the embedder would cut short is refused."""
+    """Embeds a caller's inputs, as ingestion embeds chunks; on request, refuses any input the
+    embedder would cut short."""
 
     embedder: Embedder
     tokens: TokenCodec
@@ -50,9 +51,11 @@ class EmbeddingService:
         """The length of every vector."""
         return self.embedder.dimension
 
-    async def embed(self, inputs: Sequence[EmbeddingInput]) -> Embedded:
+    async def embed(self, inputs: Sequence[EmbeddingInput], truncate: bool = True) -> Embedded:
         """Vectors for ``inputs`` (at most ``MAX_INPUTS``); ``InvalidRequest`` for an empty input
-        or unknown token ids, ``InputTooLong`` past the embedder's window."""
+        or unknown token ids. An input past the embedder's own window is read up to it, as
+        ingestion reads it, unless ``truncate`` is false: then it is ``InputTooLong``. An
+        embedder that states no window is held to ``DEFAULT_MAX_INPUT_TOKENS`` either way."""
         if not inputs:
             raise InvalidRequest("input must hold at least one text")
         if len(inputs) > MAX_INPUTS:
@@ -61,7 +64,7 @@ class EmbeddingService:
         texts, counts = await asyncio.to_thread(self._read, inputs)
         # A text sent twice is embedded once (a batch of 2048 copies costs what one does).
         unique = list(dict.fromkeys(texts))
-        await self._check_lengths(texts, unique, counts)
+        await self._check_lengths(texts, unique, counts, truncate)
         vectors = dict(zip(unique, await self.embedder.embed(unique), strict=True))
         return Embedded([vectors[text] for text in texts], sum(counts))
 
@@ -84,9 +87,11 @@ class EmbeddingService:
         except ValueError:
             raise InvalidRequest(f"input[{index}] holds a token id that the configured encoding lacks") from None
 
-    async def _check_lengths(self, texts: list[str], unique: list[str], counts: list[int]) -> None:
+    async def _check_lengths(self, texts: list[str], unique: list[str], counts: list[int], truncate: bool) -> None:
         window: int | None = getattr(self.embedder, "max_input_tokens", None)
         count_own = getattr(self.embedder, "input_tokens", None)
+        if window is not None and truncate:
+            return  # the embedder cuts at its own window, as for the chunks ingestion stores
         if window is not None and count_own is not None:
             own = dict(zip(unique, await count_own(unique), strict=True))
             lengths, unit = [own[text] for text in texts], f"of {self.embedder.name}'s tokens"

@@ -7,8 +7,10 @@ stores for the same text.
 - ``input``: a text, a list of texts (at most 2048), or token ids of the configured encoding
   (``BOTGPT_TOKEN_ENCODING``, cl100k_base by default: what LangChain sends), one list or a list
   of lists. Ids the encoding lacks answer 422. An input longer than the embedder reads (MiniLM:
-  256 of its own tokens; an embedder that states no window: 8192 tokens) answers 422
-  ``input_too_long`` instead of being cut short silently.
+  256 of its own tokens) is read up to there, as botgpt's own ingestion and a local
+  sentence-transformers model read it (Ollama's default too); with ``"truncate": false`` it
+  answers 422 ``input_too_long`` instead. An embedder that states no window is held to 8192
+  tokens.
 - ``model``: any name is accepted, as by ``/v1/chat/completions``; the response names the
   embedder that answered (``GET /v1/models`` lists it).
 - ``encoding_format``: ``float`` (default) or ``base64`` (little-endian float32, what the
@@ -59,14 +61,15 @@ async def create_embeddings(
 ) -> Response:
     """Vectors for texts (or token ids), one per input in order, from the configured embedder.
     `model` may be any name (the response names the embedder); `dimensions`, when sent, must be
-    the embedder's own. An input longer than the embedder reads answers 422 `input_too_long`."""
+    the embedder's own. An input longer than the embedder reads is cut there, as ingestion cuts
+    it; with `"truncate": false` it answers 422 `input_too_long` instead."""
     if data.dimensions is not None and data.dimensions != embeddings.dimension:
         raise UnsupportedOption(
             f"dimensions: {embeddings.model} makes {embeddings.dimension}-dimensional vectors only, not"
             f" {data.dimensions}; leave dimensions out",
             param="dimensions",
         )
-    embedded = await embeddings.embed(data.inputs())
+    embedded = await embeddings.embed(data.inputs(), truncate=data.truncate)
     principal = current_principal()
     await usage.record_tokens(user_id, principal.key if principal else None, embedded.prompt_tokens, 0)
     encode = _base64 if data.encoding_format == "base64" else _floats

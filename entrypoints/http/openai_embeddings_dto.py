@@ -40,6 +40,8 @@ class EmbeddingsIn:
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: Annotated[int, msgspec.Meta(ge=1)] | None = None
     user: UserId | None = None
+    # Ollama's field: false refuses an input longer than the embedder reads instead of cutting it.
+    truncate: bool = True
 
     def inputs(self) -> list[EmbeddingInput]:
         """The texts or token lists to embed, one per vector."""

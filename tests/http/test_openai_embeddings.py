@@ -184,7 +184,7 @@ async def test_the_sdk_raises_its_error_types(client: openai.AsyncOpenAI) -> Non
     with pytest.raises(openai.UnprocessableEntityError) as too_long:
         await client.embeddings.create(model="m", input="word " * 9000)
     assert too_long.value.body["code"] == "input_too_long"  # type: ignore[index]
-    assert "8192" in too_long.value.message
+    assert "8192" in too_long.value.message  # the fake states no window: OpenAI's applies
 
 
 async def test_a_failing_embedder_is_a_503_and_books_nothing(
@@ -265,10 +265,13 @@ async def test_minilm_vectors_through_the_sdk(client: openai.AsyncOpenAI, minilm
 
 
 @pytest.mark.model
-async def test_minilm_reads_256_of_its_tokens_and_longer_is_refused(client: openai.AsyncOpenAI) -> None:
+async def test_minilm_reads_256_of_its_tokens_and_cuts_or_refuses_longer(client: openai.AsyncOpenAI) -> None:
     # "a" is one word piece: 254 of them, with [CLS] and [SEP], fill the window exactly.
-    await client.embeddings.create(model="m", input=["a " * 254])
+    full = await client.embeddings.create(model="m", input=["a " * 254])
+    # Longer is read up to the window by default, as ingestion reads a chunk: the same vector.
+    cut = await client.embeddings.create(model="m", input=["a " * 254 + "b " * 40])
+    assert cut.data[0].embedding == pytest.approx(full.data[0].embedding, abs=1e-6)
     with pytest.raises(openai.UnprocessableEntityError) as raised:
-        await client.embeddings.create(model="m", input=["short", "a " * 255])
+        await client.embeddings.create(model="m", input=["short", "a " * 255], extra_body={"truncate": False})
     assert raised.value.body["code"] == "input_too_long"  # type: ignore[index]
     assert "input[1] is 257" in raised.value.message and "256" in raised.value.message

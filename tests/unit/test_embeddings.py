@@ -34,16 +34,18 @@ class WindowedHashing(HashingEmbedder):
 TOKENS = TiktokenCounter()
 
 
-async def test_a_text_filling_the_window_is_embedded_and_one_past_it_is_refused() -> None:
+async def test_past_the_window_a_text_is_cut_by_the_embedder_or_refused_on_request() -> None:
     embedder = WindowedHashing()
     service = EmbeddingService(embedder, TOKENS)
     embedded = await service.embed(["one two three"])
     assert [list(v) for v in embedded.vectors] == [list(v) for v in await HashingEmbedder().embed(["one two three"])]
+    await service.embed(["ok", "one two three four"])  # by default the embedder reads up to its window
+    embedder.embedded.clear()
     with pytest.raises(InputTooLong) as raised:
-        await service.embed(["ok", "one two three four"])
+        await service.embed(["ok", "one two three four"], truncate=False)
     assert "input[1] is 6" in str(raised.value) and "at most 5" in str(raised.value)
     assert raised.value.details() == {"param": "input"}
-    assert embedder.embedded == [["one two three"]]  # the refused request never reached the model
+    assert embedder.embedded == []  # the refused request never reached the model
 
 
 async def test_without_a_window_the_limit_is_8192_of_botgpts_tokens() -> None:
