@@ -61,15 +61,16 @@ async def _blocks(stream: IO[bytes]) -> AsyncIterator[bytes]:
 
 
 @documents.post("")
-@operation("Upload a document", 415, request_body=UPLOAD_BODY)
+@operation("Upload a document", 404, 415, request_body=UPLOAD_BODY)
 @validate_response(UploadOut, 201)
 @validate_response(UploadOut, 200)
 @as_caller(acts=True, form=True)
 @inject
 async def upload_document(user_id: str, service: DocumentService = SERVICE) -> tuple[UploadOut, int]:
     """Upload a file (multipart: `file`, `user_id`, optional `collection_id` and `attributes` as a
-    JSON object). Answers at once; ingestion runs in the background. The same bytes uploaded again
-    by the same user return the first document with `duplicate: true` (and join the collection)."""
+    JSON object; an empty field counts as left out). Answers at once; ingestion runs in the
+    background. The same bytes uploaded again by the same user return the first document with
+    `duplicate: true` (and join the collection). An unknown `collection_id` is 404."""
     upload = (await request.files).get("file")
     if upload is None:
         raise InvalidRequest("send the document as the multipart field `file`")

@@ -177,7 +177,10 @@ def search_out(query: str, retriever: str, found: SearchResult, explain: bool) -
 
 
 # The upload is multipart, which no request model describes: its OpenAPI request body, so that
-# Swagger UI's "Try it out" offers a file picker.
+# Swagger UI's "Try it out" offers a file picker. An empty field is a field left unfilled (an
+# HTML form, or "Try it out" sends one for every field it shows): the server treats it as absent,
+# so the schemas allow "", and the examples are that harmless "" (or {}) rather than the made-up
+# values Swagger UI would otherwise generate (a user "m", a random collection id: a 404).
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
     "content": {
@@ -192,17 +195,20 @@ UPLOAD_BODY: dict[str, Any] = {
                     },
                     "user_id": {
                         "type": "string",
-                        "pattern": NOT_BLANK,
-                        "description": "Open mode only; else the key's user",
+                        "pattern": "^$|" + NOT_BLANK,
+                        "example": "",
+                        "description": "Open mode only; else the key's user. Empty or left out: the default user",
                     },
                     "collection_id": {
                         "type": "string",
-                        "pattern": ID_PATTERN,
-                        "description": "Add it to this collection",
+                        "pattern": "^$|" + ID_PATTERN,
+                        "example": "",
+                        "description": "Add it to this collection. Empty or left out: none",
                     },
                     "attributes": {
                         **ATTRIBUTES_SCHEMA,
-                        "description": "A JSON object: " + ATTRIBUTES_SCHEMA["description"],
+                        "example": {},
+                        "description": "A JSON object (empty or left out: none): " + ATTRIBUTES_SCHEMA["description"],
                     },
                 },
                 "required": ["file"],

@@ -42,15 +42,18 @@ def as_caller(
 
     The claim is the ``claim`` field of the validated body or query string (only of the
     ``source`` keyword, "data" or "query_args", when given; of the multipart form with
-    ``form``); ``identity.py`` decides whether to trust it. A route that ``acts`` for a user
-    (it creates, lists or searches) acts for the default user when the request names none;
-    the others get ``None`` then (open mode: reads by id skip the owner check, as the seed's).
+    ``form``, an empty field counting as absent); ``identity.py`` decides whether to trust
+    it. A route that ``acts`` for a user (it creates, lists or searches) acts for the default
+    user when the request names none; the others get ``None`` then (open mode: reads by id
+    skip the owner check, as the seed's).
     """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         async def with_caller(*args: Any, **kwargs: Any) -> Any:
-            claimed = (await request.form).get(claim) if form else _claimed(kwargs, claim, source)
+            # An empty form field is one left unfilled (an HTML form, Swagger UI's "Try it
+            # out"): absent, not a claim to be the user "".
+            claimed = (await request.form).get(claim) or None if form else _claimed(kwargs, claim, source)
             resolver = _resolver()
             user_id = resolver.resolve(request, claimed)
             if user_id is None and acts:

@@ -24,7 +24,6 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_chat_page import ask
 from tests.e2e.servers import Server
 
-OPEN_MODE = {"X-User-Id": "local"}  # the open single-user mode's identity, as the page uses
 NOW = "2025-01-01T00:00:00Z"
 LOOSE_LIST = (
     "Steps:\n\n1. Install it\n\n2. Configure it\n   with care\n\n3. Run it\n\nThen, later:\n\n4. Check it\n5. Ship it"
@@ -37,8 +36,9 @@ def wait(browser: Any, seconds: float = 20) -> WebDriverWait:
     return WebDriverWait(browser, seconds)
 
 
-def imported(server: Server, title: str, answer: str = "A plain answer.") -> str:
-    """A stored conversation holding one question and ``answer``, by the import endpoint."""
+def imported(server: Server, title: str, answer: str = "A plain answer.", as_user: dict[str, str] | None = None) -> str:
+    """A stored conversation holding one question and ``answer``, by the import endpoint; owned
+    by the server's default user (the request names none, as the page's) unless ``as_user``."""
     export = {
         "format": "botgpt.conversation",
         "version": 1,
@@ -48,24 +48,24 @@ def imported(server: Server, title: str, answer: str = "A plain answer.") -> str
             {"id": "a", "parent_id": "q", "role": "assistant", "content": answer, "created_at": NOW},
         ],
     }
-    response = httpx.post(f"{server.base}/api/v1/conversations/import", headers=OPEN_MODE, json=export, timeout=10)
+    response = httpx.post(f"{server.base}/api/v1/conversations/import", headers=as_user, json=export, timeout=10)
     response.raise_for_status()
     return str(response.json()["conversation"]["id"])
 
 
-def ready_document(server: Server, name: str, text: str) -> str:
+def ready_document(server: Server, name: str, text: str, as_user: dict[str, str] | None = None) -> str:
+    """An uploaded document, once ingested; by the server's default user unless ``as_user``."""
     response = httpx.post(
         f"{server.base}/api/v1/documents",
-        headers=OPEN_MODE,
+        headers=as_user,
         files={"file": (name, text.encode(), "text/plain")},
-        data={"user_id": "local"},
         timeout=30,
     )
     response.raise_for_status()
     document_id = str(response.json()["document_id"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        status = httpx.get(f"{server.base}/api/v1/documents/{document_id}", headers=OPEN_MODE, timeout=10).json()
+        status = httpx.get(f"{server.base}/api/v1/documents/{document_id}", headers=as_user, timeout=10).json()
         if status["status"] == "ready":
             return document_id
         assert status["status"] != "failed", status

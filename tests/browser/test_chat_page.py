@@ -67,7 +67,7 @@ def test_a_conversation_streams_then_is_renamed_and_deleted(page: Any) -> None:
     assert answer.find_element(By.CSS_SELECTOR, ".body").text == "echo: hello there lighthouse"
     screenshot(page, "chat-1280x800")
     wait(page).until(lambda b: "hello there lighthouse" in " ".join(sidebar_titles(b)))
-    assert "This conversation:" in page.find_element(By.ID, "usage").text
+    assert "This chat:" in page.find_element(By.ID, "usage").text
 
     item = page.find_element(By.CSS_SELECTOR, "#conversations li.active")
     item.find_element(By.CSS_SELECTOR, ".menu-toggle").click()  # Rename and Delete wait in the ⋯ menu

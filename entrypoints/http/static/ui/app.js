@@ -2,7 +2,6 @@
 import { renderMarkdown } from "./markdown.js";
 
 const KEY_STORAGE = "botgpt.key";
-const OPEN_MODE_USER = "local"; // the identity of the open single-user mode (as `botgpt chat`)
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -26,8 +25,9 @@ class ApiError extends Error {
 
 function headers(extra = {}) {
   const all = { ...extra };
+  // Without a key the server's default user (BOTGPT_DEFAULT_USER) applies, as for curl,
+  // the CLI and the SDK: the page names no user of its own.
   if (state.key) all.Authorization = `Bearer ${state.key}`;
-  else all["X-User-Id"] = OPEN_MODE_USER;
   return all;
 }
 
@@ -163,9 +163,18 @@ function toggleRowMenu(item) {
 document.addEventListener("click", (event) => {
   if (!event.target.closest?.(".row-menu")) closeRowMenus();
 });
+// Escape closes the innermost open thing only: an open dialog (the browser closes it), else a
+// row's ⋯ menu (focus goes back to its ⋯), else the phone's drawer. A rename field handles its
+// own Escape and marks it handled.
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape") return;
-  closeRowMenus();
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  if (document.querySelector("dialog[open]")) return;
+  const open = $("conversations").querySelector("li.menu-open");
+  if (open) {
+    closeRowMenus();
+    open.querySelector(".menu-toggle").focus();
+    return;
+  }
   closeSidebar();
 });
 
@@ -198,7 +207,10 @@ function startRename(item, conversation) {
   input.focus();
   input.select();
   input.addEventListener("keydown", async (event) => {
-    if (event.key === "Escape") return loadConversations();
+    if (event.key === "Escape") {
+      event.preventDefault(); // the rename ends; the drawer stays open
+      return loadConversations();
+    }
     if (event.key !== "Enter") return;
     event.preventDefault();
     try {
@@ -533,6 +545,7 @@ async function streamTurn(path, body, text) {
   setStreaming(controller);
   say("Thinking…");
   let streamed = "";
+  const shown = progressiveRender(answer);
   try {
     const response = await fetch(path, {
       method: "POST",
@@ -544,15 +557,17 @@ async function streamTurn(path, body, text) {
     for await (const [name, data] of serverSentEvents(response)) {
       if (name === "delta") {
         streamed += data.text;
-        answer.querySelector(".body").textContent = streamed;
+        shown.update(streamed);
         say("Answering…");
       } else if (name === "done") {
+        shown.cancel();
         finishTurn(answer, data);
       } else if (name === "error") {
         throw new ApiError(503, data.error.code, data.error.message);
       }
     }
   } catch (error) {
+    shown.cancel();
     question?.remove();
     answer.remove();
     if (text !== null && !body.parent_id) $("message").value = text; // nothing was stored: ready to resend
@@ -562,6 +577,36 @@ async function streamTurn(path, body, text) {
   } finally {
     setStreaming(null);
   }
+}
+
+// While an answer streams, its Markdown is rendered as it grows (an unclosed code fence is a
+// code block being written), at most every RENDER_MS: rendering the whole text again at every
+// token would cost a long answer more than the reader gains. The final render is the stored
+// message's, with its citations, as on reload.
+const RENDER_MS = 100;
+
+function progressiveRender(item) {
+  let text = "";
+  let timer = null;
+  let last = 0;
+  const render = () => {
+    timer = null;
+    last = performance.now();
+    const list = $("messages");
+    const following = list.scrollHeight - list.scrollTop - list.clientHeight < 40; // at the foot: stay there
+    renderBody(item, "assistant", text, []);
+    if (following) list.scrollTop = list.scrollHeight;
+  };
+  return {
+    update(next) {
+      text = next;
+      if (timer === null) timer = setTimeout(render, Math.max(0, RENDER_MS - (performance.now() - last)));
+    },
+    cancel() {
+      clearTimeout(timer);
+      timer = null;
+    },
+  };
 }
 
 function finishTurn(answer, turn) {
@@ -678,12 +723,38 @@ function renderDocuments() {
     }
     list.append(item);
   }
+  showDocumentsCue();
 }
+
+// The Knowledge panel scrolls on its own when the list is long: a cue over its foot says how
+// many documents are below the fold (and scrolls to them), so the list does not just look cut.
+function showDocumentsCue() {
+  const box = $("knowledge");
+  const cue = $("documents-cue");
+  cue.hidden = !box.open || box.scrollHeight - box.scrollTop - box.clientHeight <= 1;
+  if (cue.hidden) return;
+  const foot = cue.getBoundingClientRect().top + cue.offsetHeight * 0.4; // where the fade hides them
+  const below = [...$("documents").children].filter((item) => item.getBoundingClientRect().bottom > foot).length;
+  $("documents-more").textContent = below ? `${below} more ↓` : "More ↓";
+  $("documents-more").setAttribute("aria-label", below ? `${below} more documents below: scroll down` : "Scroll down");
+}
+
+let cueFrame = 0;
+function showDocumentsCueSoon() {
+  cancelAnimationFrame(cueFrame);
+  cueFrame = requestAnimationFrame(showDocumentsCue);
+}
+$("knowledge").addEventListener("scroll", showDocumentsCueSoon, { passive: true });
+$("knowledge").addEventListener("toggle", showDocumentsCueSoon);
+new ResizeObserver(showDocumentsCueSoon).observe($("knowledge")); // a resize, the drawer opened
+$("documents-more").addEventListener("click", () => {
+  const box = $("knowledge");
+  box.scrollBy({ top: box.clientHeight * 0.8, behavior: "smooth" });
+});
 
 async function upload(file) {
   const form = new FormData();
   form.append("file", file);
-  if (!state.key) form.append("user_id", OPEN_MODE_USER);
   if (state.shown) form.append("collection_id", state.shown);
   say(`Uploading ${file.name}…`);
   try {
@@ -694,8 +765,21 @@ async function upload(file) {
     await followIngestion(uploaded.document_id);
     await loadCollections();
   } catch (error) {
-    sayError(error);
+    say(uploadProblem(file, error), "error");
   }
+}
+
+// What went wrong, naming the file: several may be uploading at once. A file over the
+// server's limit is refused with 413, whose message names the limit ("… 50 MB").
+function uploadProblem(file, error) {
+  if (!(error instanceof ApiError)) return `${file.name} was not uploaded: ${error.message}`;
+  if (error.status === 413) {
+    const limit = error.message.match(/(\d+(?:\.\d+)?)\s*MB/i)?.[1];
+    return limit
+      ? `${file.name} is larger than the ${limit} MB upload limit.`
+      : `${file.name} is larger than the server's upload limit.`;
+  }
+  return `${file.name}: ${error.message}`;
 }
 
 async function followIngestion(id) {
@@ -752,16 +836,56 @@ $("file-input").addEventListener("change", (event) => {
 
 // --- usage ------------------------------------------------------------------------------
 
+// Both figures count the same thing, the tokens the model read and wrote (prompt +
+// completion) for the requests that made answers: this conversation's, and all of the user's.
+// (A conversation's `total_tokens` is another measure, the stored messages' size.)
+let usageAsked = 0;
+
 async function showUsage() {
-  const parts = [];
-  if (state.current) parts.push(`This conversation: ${state.current.total_tokens} tokens`);
+  const conversation = state.current;
+  const asked = ++usageAsked;
+  let totals = null;
   try {
-    const usage = await api("/api/v1/usage?limit=1");
-    parts.push(`You: ${usage.totals.total_tokens} tokens in ${usage.totals.requests} requests`);
+    totals = (await api("/api/v1/usage?limit=1")).totals;
   } catch {
     // usage is a nicety: the page works without it
   }
-  $("usage").textContent = parts.join(" · ");
+  if (asked !== usageAsked) return; // a later call shows a newer state
+  const usage = $("usage");
+  const parts = [];
+  const explained = ["Tokens the model read (prompt) and wrote (answer)."];
+  if (conversation) {
+    const spent = conversation.prompt_tokens + conversation.completion_tokens;
+    parts.push(usagePart("usage-chat", `This chat: ${count(spent)} tokens`));
+    explained.push(
+      `This chat: ${count(conversation.prompt_tokens)} read + ${count(conversation.completion_tokens)} written.`,
+    );
+  }
+  if (totals) {
+    const you = usagePart("usage-you", `You in total: ${count(totals.total_tokens)} tokens`);
+    you.append(usagePart("usage-requests", ` in ${requests(totals.requests)}`));
+    parts.push(you);
+    const [read, written] = [count(totals.prompt_tokens), count(totals.completion_tokens)];
+    const made = requests(totals.requests);
+    explained.push(`You in total, every chat and API call: ${read} read + ${written} written in ${made}.`);
+  }
+  usage.replaceChildren(...parts.flatMap((part, index) => (index ? [" · ", part] : [part])));
+  usage.title = parts.length ? explained.join("\n") : "";
+}
+
+function usagePart(className, text) {
+  const part = document.createElement("span");
+  part.className = className;
+  part.textContent = text;
+  return part;
+}
+
+function count(n) {
+  return n.toLocaleString("en");
+}
+
+function requests(n) {
+  return `${count(n)} request${n === 1 ? "" : "s"}`;
 }
 
 // --- wiring -----------------------------------------------------------------------------
