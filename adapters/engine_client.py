@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from botgpt.adapters.engine_protocol import BUSY, DONE, ERROR, QUEUED, STARTED, TOKEN, TOO_LARGE, decode, encode
 from botgpt.adapters.engine_status import READY, STARTING, ask_status, read_status
@@ -83,6 +86,16 @@ class EngineChatModel:
             return STARTING if state == READY else state
         return "stalled" if float(status.get("stalled_for", 0)) > self.stall_seconds else "ok"
 
+    async def engine_status(self, patience: float = 0.5) -> dict[str, Any]:
+        """The engine's load, for metrics: ``up``, and when it answers ``waiting`` (its queue),
+        ``active`` and ``slots``, ``refused`` (since it started); ``restarts`` by its supervisor."""
+        restarts = int(read_status(self.run_dir).get("restarts") or 0)
+        try:
+            status = await asyncio.to_thread(ask_status, self.socket_path, patience)
+        except (OSError, ValueError):
+            return {"up": False, "restarts": restarts}
+        return {**status, "up": True, "restarts": restarts}
+
     async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         # Closed at once rather than at garbage collection: the connection goes with it.
         async with contextlib.aclosing(self.stream(messages, options)) as events:
@@ -94,6 +107,7 @@ class EngineChatModel:
     async def stream(
         self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncGenerator[str | Completion, None]:
+        asked = time.monotonic()
         reader, writer = await self._connect()
         try:
             request = {
@@ -107,7 +121,7 @@ class EngineChatModel:
             }
             writer.write(encode(request))
             await writer.drain()
-            async for item in self._events(reader):
+            async for item in self._events(reader, asked):
                 yield item
         finally:
             writer.close()  # the engine reads EOF and cancels whatever is left of the request
@@ -120,20 +134,27 @@ class EngineChatModel:
         except OSError as error:
             raise self._unavailable("the local model is not running") from error
 
-    async def _events(self, reader: asyncio.StreamReader) -> AsyncIterator[str | Completion]:
+    async def _events(self, reader: asyncio.StreamReader, asked: float) -> AsyncIterator[str | Completion]:
         patience = self.stall_seconds * 1.5 + 1.0
         deadline: float | None = patience
+        started: float | None = None  # when a slot took the request: the queue wait ends
+        first: float | None = None
         while True:
             event = await self._next(reader, deadline)
             kind = event.get("event")
             if kind == QUEUED:
                 deadline = None
             elif kind == STARTED:
-                deadline = patience
+                deadline, started = patience, time.monotonic()
             elif kind == TOKEN:
+                first = first or time.monotonic()
                 yield str(event["text"])
             elif kind == DONE:
-                yield self._completion(event)
+                yield attrs.evolve(
+                    self._completion(event),
+                    queued_seconds=None if started is None else started - asked,
+                    first_token_seconds=None if first is None else first - asked,
+                )
                 return
             elif kind == ERROR:
                 raise self._error(event)

@@ -28,11 +28,13 @@ class Scheduler:
         self._wake = threading.Condition()
         self._stopping = False
         self._busy_since: float | None = None  # when the current step began
+        self.refused = 0  # jobs turned away by a full queue, since this engine started
 
     def submit(self, job: Job) -> int | None:
         """Queue ``job``; its place in the queue (0 = next), or ``None`` if the queue is full."""
         with self._wake:
             if len(self._waiting) - self.engine.free_slots >= self.queue_depth:
+                self.refused += 1
                 return None
             self._waiting.append(job)
             self._wake.notify()

@@ -64,7 +64,9 @@ class EngineServer:
             "event": "status",
             "pid": os.getpid(),
             "active": self.scheduler.engine.active,
+            "slots": self.scheduler.engine.active + self.scheduler.engine.free_slots,
             "waiting": self.scheduler.waiting,
+            "refused": self.scheduler.refused,
             "stalled_for": round(self.scheduler.stalled_for(), 3),
         }
 

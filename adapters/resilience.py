@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -21,15 +22,21 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _nothing() -> None:
+    pass
+
+
 @attrs.frozen
 class RetryPolicy:
-    """How hard to try. ``attempts`` counts the first try."""
+    """How hard to try. ``attempts`` counts the first try; ``on_retry`` hears of each retry
+    (the server counts them by provider)."""
 
     attempts: int = 3
     base_seconds: float = 0.5
     cap_seconds: float = 8.0
     timeout_seconds: float = 60.0
     max_retry_after: float = 30.0
+    on_retry: Callable[[], None] = attrs.field(default=_nothing, eq=False, repr=False)
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
         """Full jitter on an exponential ceiling; never sooner than the server asked."""
@@ -69,6 +76,7 @@ async def with_retries(
             raise failure
         delay = policy.backoff(attempt, failure.retry_after)
         log.warning("provider unavailable (%s); retry %d in %.2fs", failure, attempt, delay)
+        policy.on_retry()
         await sleep(delay)
     raise AssertionError("unreachable")
 
@@ -144,6 +152,22 @@ async def _close(events: AsyncIterator[Any]) -> None:
         await close()
 
 
+async def timed(events: AsyncIterator[str | Completion]) -> AsyncIterator[str | Completion]:
+    """``events``, whose ``Completion`` says when the first piece of text came (for whole
+    answers, whose caller sees no piece arrive)."""
+    asked, first = time.monotonic(), None
+    try:
+        async for event in events:
+            if isinstance(event, Completion):
+                seconds = None if first is None else first - asked
+                yield attrs.evolve(event, first_token_seconds=seconds)
+            else:
+                first = first or time.monotonic()
+                yield event
+    finally:
+        await _close(events)  # closing this stream early closes the provider's too
+
+
 @contextmanager
 def chat_errors() -> Iterator[None]:
     """Provider failures as the domain's chat errors (503 and 502 for clients)."""
@@ -188,7 +212,7 @@ class RemoteChatModel:
         raise NotImplementedError
 
     def _attempt(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncIterator[str | Completion]:
-        return stop_at(self._events(messages, options), options.stop)
+        return timed(stop_at(self._events(messages, options), options.stop))
 
     async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         """The whole answer; a failed or cut-off attempt is retried from the start."""

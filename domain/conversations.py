@@ -20,7 +20,7 @@ from botgpt.domain.errors import (
     ModelUnavailable,
     NothingToRegenerate,
 )
-from botgpt.domain.grounding import grounded_text
+from botgpt.domain.grounding import Source, grounded_text
 from botgpt.domain.history import message_of, owned_conversation
 from botgpt.domain.messages import MessageFactory, with_messages
 from botgpt.domain.model import (
@@ -40,9 +40,11 @@ from botgpt.domain.prompting import PromptBuilder
 from botgpt.domain.retrieval import RetrievalService
 from botgpt.domain.sources import Grounding
 from botgpt.domain.titles import model_title
+from botgpt.domain.turn_telemetry import TurnTrace
 from botgpt.domain.turns import AfterTurn, PreparedTurn, Sampling
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.stores import ConversationStore
+from botgpt.ports.telemetry import NO_METRICS, NO_TRACER, Metrics, Tracer
 from botgpt.ports.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class ConversationService:
     after the model has answered. A failed model call stores nothing, so the client can
     simply send the same message again. Turns extend the active branch, or start a new
     branch from an earlier message (an edit), or add an alternative answer (regenerate).
+
+    Each turn reports its spans, metrics and one log line of timings (``turn_telemetry.py``).
     """
 
     store: ConversationStore
@@ -68,6 +72,8 @@ class ConversationService:
     clock: Callable[[], datetime] = utc_now
     retrieval: RetrievalService | None = None
     after_turn: AfterTurn | None = None
+    metrics: Metrics = NO_METRICS
+    tracer: Tracer = NO_TRACER
 
     @property
     def build(self) -> MessageFactory:
@@ -112,13 +118,14 @@ class ConversationService:
         Every client error (bad input, unknown or unready documents) surfaces here, before
         the model is called or a stream starts.
         """
-        if not user_id.strip():
-            raise InvalidRequest("a user is required: send user_id, or use an API key")
-        sources = ScopeRequest(tuple(document_ids), tuple(collection_ids), filters)
-        scope = await self.grounding.scope_for_new(user_id, mode, sources)
-        conversation = self.build.conversation(user_id, text, mode, sources)
-        user_message = self.build.user_message(conversation.id, text, conversation.created_at)
-        return await self._prepare(conversation, (), user_message, scope, is_new=True)
+        with self._begin().preparing() as trace:
+            if not user_id.strip():
+                raise InvalidRequest("a user is required: send user_id, or use an API key")
+            sources = ScopeRequest(tuple(document_ids), tuple(collection_ids), filters)
+            scope = await self.grounding.scope_for_new(user_id, mode, sources)
+            conversation = self.build.conversation(user_id, text, mode, sources)
+            user_message = self.build.user_message(conversation.id, text, conversation.created_at)
+            return await self._prepare(trace, conversation, (), user_message, scope, is_new=True)
 
     async def prepare_post(
         self, user_id: str | None, conversation_id: str, text: str, parent_id: str | None = None
@@ -128,24 +135,26 @@ class ConversationService:
         Without ``parent_id`` the turn continues the active branch. With the id of an earlier
         assistant message (or ``"root"``) it starts a new branch there: an edit.
         """
-        conversation = await owned_conversation(self.store, user_id, conversation_id)
-        parent = await self._parent(conversation, parent_id)
-        user_message = self.build.user_message(conversation.id, text, self.clock(), parent)
-        scope = await self.grounding.scope_of(conversation)
-        history = await self.store.branch(conversation.id, parent) if parent else []
-        return await self._prepare(conversation, history, user_message, scope, is_new=False)
+        with self._begin().preparing() as trace:
+            conversation = await owned_conversation(self.store, user_id, conversation_id)
+            parent = await self._parent(conversation, parent_id)
+            user_message = self.build.user_message(conversation.id, text, self.clock(), parent)
+            scope = await self.grounding.scope_of(conversation)
+            history = await self.store.branch(conversation.id, parent) if parent else []
+            return await self._prepare(trace, conversation, history, user_message, scope, is_new=False)
 
     async def prepare_regenerate(self, user_id: str | None, conversation_id: str) -> PreparedTurn:
         """Check everything and build the prompt that answers the active branch's last user
         message again; the new answer will be a sibling of the old one."""
-        conversation = await owned_conversation(self.store, user_id, conversation_id)
-        leaf = conversation.active_leaf_id
-        path = await self.store.branch(conversation.id, leaf) if leaf else []
-        index = last_user_index(path)
-        if index is None:
-            raise NothingToRegenerate("this conversation has no user message to answer again")
-        scope = await self.grounding.scope_of(conversation)
-        turn = await self._prepare(conversation, path[:index], path[index], scope, is_new=False)
+        with self._begin().preparing() as trace:
+            conversation = await owned_conversation(self.store, user_id, conversation_id)
+            leaf = conversation.active_leaf_id
+            path = await self.store.branch(conversation.id, leaf) if leaf else []
+            index = last_user_index(path)
+            if index is None:
+                raise NothingToRegenerate("this conversation has no user message to answer again")
+            scope = await self.grounding.scope_of(conversation)
+            turn = await self._prepare(trace, conversation, path[:index], path[index], scope, is_new=False)
         # Asking again means wanting another answer: sample more freely than a first answer does.
         temperature = max(self.policy.temperature, self.policy.regenerate_temperature)
         return attrs.evolve(turn, regenerated=True, sampling=Sampling(temperature=temperature))
@@ -157,25 +166,37 @@ class ConversationService:
         earlier ones are the history, a leading system message replaces the system prompt.
         With ``sources`` (an empty request: all the user's documents) the answer is grounded.
         Nothing of it is stored."""
-        if not messages or messages[-1].role is not Role.USER:
-            raise InvalidRequest("the last message must be the user's")
-        mode = Mode.OPEN_CHAT if sources is None else Mode.RAG
-        sources = sources or ScopeRequest()
-        scope = await self.grounding.scope_for_new(user_id, mode, sources)
-        conversation = self.build.conversation(user_id, messages[-1].content, mode, sources)
-        now = conversation.created_at
-        system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
-        history = [
-            self.build.history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM
-        ]
-        user_message = self.build.user_message(conversation.id, messages[-1].content, now)
-        turn = await self._prepare(conversation, history, user_message, scope, is_new=False, system=system)
-        return attrs.evolve(turn, stored=False)
+        with self._begin().preparing() as trace:
+            if not messages or messages[-1].role is not Role.USER:
+                raise InvalidRequest("the last message must be the user's")
+            mode = Mode.OPEN_CHAT if sources is None else Mode.RAG
+            sources = sources or ScopeRequest()
+            scope = await self.grounding.scope_for_new(user_id, mode, sources)
+            conversation = self.build.conversation(user_id, messages[-1].content, mode, sources)
+            now = conversation.created_at
+            system = next((m.content for m in messages[:1] if m.role is Role.SYSTEM), None)
+            history = [
+                self.build.history_message(conversation.id, m, now) for m in messages[:-1] if m.role is not Role.SYSTEM
+            ]
+            user_message = self.build.user_message(conversation.id, messages[-1].content, now)
+            turn = await self._prepare(
+                trace, conversation, history, user_message, scope, is_new=False, system=system, stored=False
+            )
+            return attrs.evolve(turn, stored=False)
 
     async def complete_turn(self, turn: PreparedTurn) -> Turn:
         """Ask the model for the whole answer, then store the turn."""
-        completion = await self.chat.complete(turn.prompt, self.generation_options(turn))
-        return await self._finish(turn, completion)
+        trace = turn.trace
+        trace.model_called()
+        try:
+            completion = await self.chat.complete(turn.prompt, self.generation_options(turn))
+            trace.model_answered(completion)
+            stored = await self._finish(turn, completion)
+        except BaseException as error:
+            trace.failed(error, streamed=False)
+            raise
+        trace.succeeded(streamed=False)
+        return stored
 
     async def stream_turn(self, turn: PreparedTurn) -> AsyncIterator[str | Turn]:
         """Yield the answer's text as it is generated, then the stored ``Turn``, last.
@@ -183,16 +204,26 @@ class ConversationService:
         The turn is stored only once the answer is complete. If the consumer stops early
         (the client went away), generation stops and nothing is stored.
         """
-        events = self.chat.stream(turn.prompt, self.generation_options(turn))
-        completion: Completion | None = None
-        async for event in events:
-            if isinstance(event, Completion):
-                completion = event
-            else:
-                yield event
-        if completion is None:
-            raise ModelUnavailable("the answer stream ended without completing")
-        yield await self._finish(turn, completion)
+        trace = turn.trace
+        trace.model_called()
+        try:
+            events = self.chat.stream(turn.prompt, self.generation_options(turn))
+            completion: Completion | None = None
+            async for event in events:
+                if isinstance(event, Completion):
+                    completion = event
+                else:
+                    trace.token()
+                    yield event
+            if completion is None:
+                raise ModelUnavailable("the answer stream ended without completing")
+            trace.model_answered(completion)
+            stored = await self._finish(turn, completion)
+        except BaseException as error:  # GeneratorExit too: the client went away
+            trace.failed(error, streamed=True)
+            raise
+        trace.succeeded(streamed=True)
+        yield stored
 
     def generation_options(self, turn: PreparedTurn) -> GenerationOptions:
         """How the model samples this turn's answer: the turn's choices, else the policy's."""
@@ -215,15 +246,23 @@ class ConversationService:
             raise InvalidRequest(f"parent_id must name an assistant message, or be {ROOT!r} to edit the first one")
         return parent.id
 
+    def _begin(self) -> TurnTrace:
+        return TurnTrace.begin(self.metrics, self.tracer)
+
     async def _prepare(
-        self, conversation: Conversation, path: Sequence[Message], user_message: Message,
-        scope: SearchScope | None, is_new: bool, system: str | None = None,
+        self, trace: TurnTrace, conversation: Conversation, path: Sequence[Message], user_message: Message,
+        scope: SearchScope | None, is_new: bool, system: str | None = None, stored: bool = True,
     ) -> PreparedTurn:  # fmt: skip
+        trace.identify(conversation, stored)
+        trace.span.set_text("question", user_message.content)
         system, history = self.prompts.system_and_history(path, conversation.summary, system)
-        sources = await self.grounding.sources(user_message, scope, system) if scope else []
+        sources: list[Source] = []
+        if scope:
+            with trace.retrieval():
+                sources = await self.grounding.sources(user_message, scope, system)
         final_text = grounded_text(user_message.content, sources) if sources else user_message.content
         prompt = self.prompts.build(system, history, user_message, final_text)
-        return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new)
+        return PreparedTurn(conversation, user_message, tuple(prompt), tuple(sources), is_new, trace=trace)
 
     async def _finish(self, turn: PreparedTurn, completion: Completion) -> Turn:
         if not completion.text.strip():

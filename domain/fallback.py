@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+import attrs
+
 from botgpt.domain.errors import ChatModelError, MessageTooLarge
 from botgpt.domain.model import ChatMessage, Completion, GenerationOptions
 from botgpt.ports.chat import ChatModel
+from botgpt.ports.telemetry import NO_METRICS, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +27,25 @@ async def readiness_of(model: ChatModel) -> str:
 class FallbackChatModel:
     """Tries each model in order (for example groq, then the local model).
 
+    The server always asks its models through this chain, even a chain of one: it is where
+    an answer learns which configured ``providers`` gave it (``Completion.provider``), and
+    where each provider's failures and each fallback are counted.
+
     The completion names the model that actually answered, so the stored message does too.
     A prompt too large for the context is not retried elsewhere: the budget used the
     smallest window of the chain.
     """
 
-    def __init__(self, models: Sequence[ChatModel]) -> None:
+    def __init__(
+        self, models: Sequence[ChatModel], providers: Sequence[str] = (), metrics: Metrics = NO_METRICS
+    ) -> None:
         if not models:
             raise ValueError("a fallback chain needs at least one model")
         self.models = tuple(models)
+        self.providers = tuple(providers) or tuple(model.name for model in self.models)
+        if len(self.providers) != len(self.models):
+            raise ValueError("a fallback chain names one provider per model")
+        self.metrics = metrics
 
     @property
     def name(self) -> str:
@@ -55,14 +68,16 @@ class FallbackChatModel:
     async def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Completion:
         """The first answer any model in the chain gives; the last error if none does."""
         failure: ChatModelError | None = None
-        for model in self.models:
+        for index, model in enumerate(self.models):
             try:
-                return await model.complete(messages, options)
+                completion = await model.complete(messages, options)
             except MessageTooLarge:
                 raise
             except ChatModelError as error:
-                log.warning("chat model %s failed (%s); trying the next one", model.name, error)
+                self._failed(index, error)
                 failure = error
+                continue
+            return attrs.evolve(completion, provider=self.providers[index])
         assert failure is not None
         raise failure
 
@@ -72,19 +87,35 @@ class FallbackChatModel:
         """The first model that starts answering streams the answer. Once text has been sent,
         a failure is final: switching models mid-answer would splice two answers."""
         failure: ChatModelError | None = None
-        for model in self.models:
+        for index, model in enumerate(self.models):
             events = model.stream(messages, options)
             try:
                 first = await anext(events)
             except MessageTooLarge:
                 raise
             except ChatModelError as error:
-                log.warning("chat model %s failed (%s); trying the next one", model.name, error)
+                self._failed(index, error)
                 failure = error
                 continue
-            yield first
-            async for event in events:
-                yield event
+            try:
+                yield self._named(first, index)
+                async for event in events:
+                    yield self._named(event, index)
+            except ChatModelError as error:
+                self.metrics.provider_failed(self.providers[index], error.code)
+                raise
             return
         assert failure is not None
         raise failure
+
+    def _named(self, event: str | Completion, index: int) -> str | Completion:
+        return attrs.evolve(event, provider=self.providers[index]) if isinstance(event, Completion) else event
+
+    def _failed(self, index: int, error: ChatModelError) -> None:
+        provider = self.providers[index]
+        self.metrics.provider_failed(provider, error.code)
+        if index + 1 < len(self.models):
+            log.warning("chat provider %s failed (%s); trying %s", provider, error, self.providers[index + 1])
+            self.metrics.provider_fell_back(provider, self.providers[index + 1])
+        elif len(self.models) > 1:
+            log.warning("chat provider %s failed (%s); it was the last of the chain", provider, error)

@@ -3,10 +3,12 @@ scores), and the hybrid strategy built on them. Pure functions over ranked lists
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from botgpt.domain.model import ScoredChunk, SearchScope
 from botgpt.ports.ai import Retriever
+from botgpt.ports.telemetry import NO_METRICS, NO_TRACER, Metrics, Tracer
 
 RRF_K = 60
 
@@ -97,16 +99,28 @@ class HybridRetriever:
         rrf_k: int = 60,
         weights: dict[str, float] | None = None,
         fusion: str = "rrf",
+        metrics: Metrics = NO_METRICS,
+        tracer: Tracer = NO_TRACER,
     ) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
         self._parts = tuple(parts)
         self._depth, self._rrf_k = depth, rrf_k
         self._weights, self._fusion = weights, fusion
+        self._metrics, self._tracer = metrics, tracer
 
     async def search(self, query: str, scope: SearchScope, k: int) -> list[ScoredChunk]:
         depth = max(k, self._depth)
-        rankings = {part.name: await part.search(query, scope, depth) for part in self._parts}
-        if self._fusion == "convex":
-            return convex_fusion(rankings, k, self._weights, depth)
-        return reciprocal_rank_fusion(rankings, k, self._rrf_k, self._weights)
+        rankings = {part.name: await self._ranking(part, query, scope, depth) for part in self._parts}
+        with self._tracer.span("fusion", method=self._fusion, k=k):
+            if self._fusion == "convex":
+                return convex_fusion(rankings, k, self._weights, depth)
+            return reciprocal_rank_fusion(rankings, k, self._rrf_k, self._weights)
+
+    async def _ranking(self, part: Retriever, query: str, scope: SearchScope, depth: int) -> list[ScoredChunk]:
+        started = time.monotonic()
+        with self._tracer.span(f"retrieve.{part.name}", retriever=part.name, k=depth) as span:
+            ranking = await part.search(query, scope, depth)
+            span.set("hits", len(ranking))
+        self._metrics.retrieval_timed(part.name, time.monotonic() - started)
+        return ranking

@@ -20,12 +20,13 @@ import attrs
 
 from botgpt.domain.chunking import chunk_id, stream_chunks
 from botgpt.domain.documents import extension_of
-from botgpt.domain.errors import EmbedderError, UnreadableDocument
+from botgpt.domain.errors import DocumentNotFound, EmbedderError, UnreadableDocument
 from botgpt.domain.model import Chunk, ChunkSpan, Document, DocumentStatus, IngestionJob, Vector
 from botgpt.ports.ai import Chunker, Embedder, TextExtractor
 from botgpt.ports.blobs import BlobStorage
 from botgpt.ports.documents import DocumentStore
 from botgpt.ports.index import ChunkIndex
+from botgpt.ports.telemetry import NO_METRICS, NO_TRACER, Metrics, Tracer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class LeaseLost(Exception):
 
 @attrs.define
 class IngestionWorker:
-    """Processes queued ingestion jobs, one at a time."""
+    """Processes queued ingestion jobs, one at a time. Each job is a span with one child per
+    step (extract, then chunk and embed for each batch, then publish)."""
 
     store: DocumentStore
     index: ChunkIndex
@@ -64,6 +66,8 @@ class IngestionWorker:
     name: str = "worker"
     policy: IngestionPolicy = attrs.Factory(IngestionPolicy)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    metrics: Metrics = NO_METRICS
+    tracer: Tracer = NO_TRACER
 
     async def remove_orphans(self) -> int:
         """Drop index entries of documents that are gone or failed (a crash between the store
@@ -110,32 +114,53 @@ class IngestionWorker:
         if document is None:
             await self.store.finish_job(job)
             return
-        try:
-            await self._ingest(job, document)
-        except IngestionFailed as failure:
-            await self._fail(job, document, str(failure))
-        except EmbedderError as error:
-            await self._fail(job, document, f"embedding failed: {error}")
-        except LeaseLost:
-            log.warning("worker %s lost the lease on document %s", self.name, document.id)
+        with self.tracer.span("ingest", document_id=document.id, attempt=job.attempts) as span:
+            try:
+                await self._ingest(job, document)
+                span.set("outcome", "ready")
+            except IngestionFailed as failure:
+                span.set("outcome", "failed")
+                await self._fail(job, document, str(failure))
+            except EmbedderError as error:
+                span.set("outcome", "failed")
+                await self._fail(job, document, f"embedding failed: {error}")
+            except DocumentNotFound:
+                span.set("outcome", "deleted")
+                log.info("document %s was deleted during its ingestion; its job ends", document.id)
+            except LeaseLost:
+                span.set("outcome", "lease_lost")
+                log.warning("worker %s lost the lease on document %s", self.name, document.id)
 
     async def _ingest(self, job: IngestionJob, document: Document) -> None:
         extractor = self.extractors.get(extension_of(document.filename))
         if extractor is None:
             raise IngestionFailed("no extractor is installed for this file type")
         path = await self.blobs.local_path(document.id)
-        total = await asyncio.to_thread(_count_spans, extractor, path, self.chunker)
+        with self.tracer.span("ingest.extract") as span:
+            total = await asyncio.to_thread(_count_spans, extractor, path, self.chunker)
+            span.set("chunks", total)
         if total == 0:
             raise IngestionFailed("the document contains no text")
         done = await self.store.stored_chunk_count(document.id)
         document = await self._save(document, DocumentStatus.PROCESSING, total, done)
         spans = _numbered_spans(extractor, path, self.chunker, skip=done)
-        while batch := await asyncio.to_thread(_take, spans, self.policy.batch_size):
-            document = await self._embed_batch(job, document, batch)
-        await self._publish(job, document)
+        while batch := await self._next_batch(spans):
+            with self.tracer.span("ingest.embed", chunks=len(batch)):
+                document = await self._embed_batch(job, document, batch)
+            self.metrics.chunks_embedded(len(batch))
+        with self.tracer.span("ingest.publish", chunks=total):
+            await self._publish(job, document)
         await self._save(document, DocumentStatus.READY, total, total)
         await self.store.finish_job(job)
+        self.metrics.document_ingested("ready")
         log.info("document %s is ready: %d chunks", document.id, total)
+
+    async def _next_batch(self, spans: Iterator[tuple[int, ChunkSpan]]) -> list[tuple[int, ChunkSpan]]:
+        # Extraction streams: each batch's text is read and chunked as it is taken.
+        with self.tracer.span("ingest.chunk") as span:
+            batch = await asyncio.to_thread(_take, spans, self.policy.batch_size)
+            span.set("chunks", len(batch))
+        return batch
 
     async def _publish(self, job: IngestionJob, document: Document) -> None:
         # The index mirrors ready documents. A large one goes in batches, so memory stays flat;
@@ -206,6 +231,7 @@ class IngestionWorker:
         await self.store.clear_chunks(document.id)
         await self.store.update_document(attrs.evolve(failed, chunks_embedded=0))
         await self.store.finish_job(job)
+        self.metrics.document_ingested("failed")
 
 
 def _is_orphaned(document: Document | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import attrs
@@ -19,6 +20,7 @@ from botgpt.domain.model import Document, DocumentStatus, ScopeRequest, ScoredCh
 from botgpt.ports.ai import Embedder, Reranker, Retriever
 from botgpt.ports.collections import CollectionStore
 from botgpt.ports.documents import DocumentStore
+from botgpt.ports.telemetry import NO_METRICS, NO_TRACER, Metrics, Tracer
 
 MAX_K = 100
 MAX_QUERY_CHARS = 4000
@@ -56,6 +58,8 @@ class RetrievalService:
     reranker: Reranker | None = None
     rerank_depth: int = 20
     collections: CollectionStore | None = None
+    metrics: Metrics = NO_METRICS
+    tracer: Tracer = NO_TRACER
 
     async def search(
         self, user_id: str | None, query: str, document_ids: Sequence[str] = (), k: int = 5
@@ -101,12 +105,27 @@ class RetrievalService:
         reordered by it before the best ``k`` are kept. Hits of documents deleted meanwhile
         (the index may lag the store by a moment) are dropped."""
         if self.reranker is None:
-            ranked = await self.retriever.search(query, scope, k)
+            ranked = await self._retrieve(query, scope, k)
         else:
-            candidates = await self.retriever.search(query, scope, max(k, self.rerank_depth))
-            ranked = (await self.reranker.rerank(query, candidates))[:k]
+            candidates = await self._retrieve(query, scope, max(k, self.rerank_depth))
+            ranked = (await self._rerank(self.reranker, query, candidates))[:k]
         documents = await self._ready_by_id(scope.user_id, {hit.chunk.document_id for hit in ranked})
         return SearchResult([hit for hit in ranked if hit.chunk.document_id in documents], documents)
+
+    async def _retrieve(self, query: str, scope: SearchScope, k: int) -> list[ScoredChunk]:
+        name, started = self.retriever.name, time.monotonic()
+        with self.tracer.span(f"retrieve.{name}", retriever=name, k=k) as span:
+            hits = await self.retriever.search(query, scope, k)
+            span.set("hits", len(hits))
+        self.metrics.retrieval_timed(name, time.monotonic() - started)
+        return hits
+
+    async def _rerank(self, reranker: Reranker, query: str, candidates: list[ScoredChunk]) -> list[ScoredChunk]:
+        started = time.monotonic()
+        with self.tracer.span("rerank", reranker=reranker.name, candidates=len(candidates)):
+            ranked = await reranker.rerank(query, candidates)
+        self.metrics.rerank_timed(reranker.name, time.monotonic() - started)
+        return ranked
 
     async def ready_documents(self, user_id: str | None, document_ids: Sequence[str]) -> list[Document]:
         """The documents, each owned by the user and ready; 404 or 409 otherwise."""

@@ -8,6 +8,7 @@ import attrs
 
 from botgpt.domain.grounding import Source
 from botgpt.domain.model import ChatMessage, Conversation, Message
+from botgpt.domain.turn_telemetry import TurnTrace
 
 
 class AfterTurn(Protocol):
@@ -48,7 +49,8 @@ class PreparedTurn:
     """A checked turn, ready for the model: nothing of it is stored yet.
 
     ``regenerated`` turns answer a user message that is already stored; ``sampling``
-    overrides the policy's choices for this turn.
+    overrides the policy's choices for this turn. ``trace`` is its telemetry, begun when its
+    preparation began.
     """
 
     conversation: Conversation
@@ -59,3 +61,4 @@ class PreparedTurn:
     stored: bool = True
     regenerated: bool = False
     sampling: Sampling = Sampling()
+    trace: TurnTrace = attrs.field(factory=TurnTrace, eq=False, repr=False)

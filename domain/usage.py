@@ -10,6 +10,7 @@ import attrs
 from botgpt.domain.errors import RateLimited
 from botgpt.domain.model import ApiKey, Message, UsageTotals
 from botgpt.ports.keys import UsageStore
+from botgpt.ports.telemetry import NO_METRICS, Metrics
 
 OPEN_MODE_KEY = ""
 
@@ -20,6 +21,7 @@ class UsageService:
 
     store: UsageStore
     clock: Callable[[], datetime]
+    metrics: Metrics = NO_METRICS
 
     async def admit(self, key: ApiKey, spends_tokens: bool) -> None:
         """Count a request against its key; ``RateLimited`` when a limit is spent."""
@@ -29,12 +31,14 @@ class UsageService:
             count = await self.store.count_request(key.id, minute)
             if count > key.requests_per_minute:
                 retry = (minute + timedelta(minutes=1) - now).total_seconds()
+                self.metrics.rate_limited("requests")
                 raise RateLimited(f"this key allows {key.requests_per_minute} requests a minute", retry_after=retry)
         if spends_tokens and key.tokens_per_day:
             spent = await self.store.key_tokens(key.id, now.date())
             if spent >= key.tokens_per_day:
                 midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
                 retry = (midnight - now).total_seconds()
+                self.metrics.rate_limited("tokens")
                 raise RateLimited(f"this key allows {key.tokens_per_day} tokens a day", retry_after=retry)
 
     async def record(self, user_id: str, key: ApiKey | None, message: Message) -> None:

@@ -23,7 +23,7 @@ from botgpt.domain.retrieval import RetrievalService
 from botgpt.domain.summaries import SummaryMemory
 from botgpt.domain.transfer import ConversationTransfer
 from botgpt.domain.usage import UsageService
-from botgpt.entrypoints import resources
+from botgpt.entrypoints import resources, telemetry
 from botgpt.entrypoints.http.identity import KeyOrSeedIdentity
 from botgpt.entrypoints.settings import Settings
 from botgpt.entrypoints.storage import storage_for
@@ -41,6 +41,10 @@ class Container(containers.DeclarativeContainer):
     wall_clock = providers.Object(wall_now)  # follows real time, for expiries and rate windows
 
     plugins = providers.Singleton(plugin_manager)
+    # Telemetry (entrypoints/telemetry.py): Prometheus unless metrics are off; spans only
+    # when OTEL_* asks for them (the tracer flushes at stop).
+    metrics = providers.Singleton(telemetry.metrics, settings)
+    tracer = providers.Resource(telemetry.tracer, settings)
     token_counter = providers.Singleton(TiktokenCounter, encoding=settings.provided.token_encoding)
 
     # The configured backend's sub-container (entrypoints/storage.py), chosen in build_container.
@@ -52,18 +56,25 @@ class Container(containers.DeclarativeContainer):
     usage_store = storage.usage
     blobs = providers.Singleton(FileBlobStorage, settings.provided.blob_dir)
 
-    chat_model = providers.Resource(resources.chat_model, plugins=plugins, config=config)
-    embedder = providers.Resource(resources.embedder, plugins=plugins, config=config)
+    chat_model = providers.Resource(resources.chat_model, plugins=plugins, config=config, metrics=metrics)
+    embedder = providers.Resource(resources.embedder, plugins=plugins, config=config, metrics=metrics)
     chunker = providers.Singleton(resources.chunker, plugins=plugins, config=config)
     extractors = providers.Singleton(extractors_by_extension, plugins)
     index = providers.Resource(resources.chunk_index, settings)
     retriever = providers.Singleton(
-        resources.retriever, plugins=plugins, config=config, store=document_store, index=index, embedder=embedder
+        resources.retriever,
+        plugins=plugins,
+        config=config,
+        store=document_store,
+        index=index,
+        embedder=embedder,
+        metrics=metrics,
+        tracer=tracer,
     )
 
     policy = settings.provided.policy.call()
     keys = providers.Singleton(KeyService, store=key_store, clock=wall_clock)
-    usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock)
+    usage = providers.Singleton(UsageService, store=usage_store, clock=wall_clock, metrics=metrics)
     identity = providers.Singleton(KeyOrSeedIdentity, default_user=settings.provided.default_user)
 
     summary_writer = providers.Resource(resources.summary_writer, plugins=plugins, config=config, chat=chat_model)
@@ -89,6 +100,8 @@ class Container(containers.DeclarativeContainer):
         reranker=reranker,
         rerank_depth=settings.provided.rerank_depth,
         collections=collection_store,
+        metrics=metrics,
+        tracer=tracer,
     )
     conversations = providers.Singleton(
         ConversationService,
@@ -99,6 +112,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retrieval=retrieval,
         after_turn=summary_memory,
+        metrics=metrics,
+        tracer=tracer,
     )
     embeddings = providers.Singleton(EmbeddingService, embedder=embedder, tokens=token_counter)
     history = providers.Singleton(ConversationHistory, store=store, policy=policy)
@@ -142,6 +157,8 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         clock=clock,
         policy=settings.provided.ingestion_policy.call(),
+        metrics=metrics,
+        tracer=tracer,
     )
     workers = providers.Resource(
         resources.ingestion_workers,

@@ -31,6 +31,7 @@ from botgpt.ports.ai import Chunker, Embedder, Reranker, Retriever
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
 from botgpt.ports.index import ChunkIndex
+from botgpt.ports.telemetry import NO_METRICS, NO_TRACER, Metrics, Tracer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,23 +73,26 @@ def _chosen(factories: dict[str, Any], name: str, kind: str) -> Any:
         raise SettingsError(str(error)) from error
 
 
-def built(factory: Any, config: Mapping[str, Any]) -> Any:
+def built(factory: Any, config: Mapping[str, Any], metrics: Metrics = NO_METRICS) -> Any:
     """What ``factory`` builds from ``config``; a value it refuses is a ``SettingsError``."""
     try:
-        return factory(PluginContext(config))
+        return factory(PluginContext(config, metrics=metrics))
     except ValueError as error:
         raise SettingsError(str(error)) from error
 
 
-async def chat_model(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[ChatModel]:
-    """The configured provider's model (with its fallbacks), loaded at start and closed at stop."""
+async def chat_model(
+    plugins: pluggy.PluginManager, config: Mapping[str, Any], metrics: Metrics = NO_METRICS
+) -> AsyncIterator[ChatModel]:
+    """The configured provider's model and its fallbacks, as one chain (which names the
+    provider of each answer and counts each one's failures), loaded at start and closed at stop."""
     factories = chat_model_factories(plugins)
     names = [config["chat_provider"], *filter(None, map(str.strip, str(config["chat_fallbacks"]).split(",")))]
-    models = [built(_chosen(factories, name, "chat_provider"), config) for name in names]
+    models = [built(_chosen(factories, name, "chat_provider"), config, metrics) for name in names]
     async with contextlib.AsyncExitStack() as stack:
         for model in models:
             await stack.enter_async_context(contextlib.asynccontextmanager(_managed)(model))
-        yield models[0] if len(models) == 1 else FallbackChatModel(models)
+        yield FallbackChatModel(models, names, metrics)
 
 
 async def summary_writer(
@@ -115,10 +119,12 @@ async def summary_memory(enabled: bool, make_memory: Callable[[], Any]) -> Async
         await memory.drain()
 
 
-async def embedder(plugins: pluggy.PluginManager, config: Mapping[str, Any]) -> AsyncIterator[Embedder]:
+async def embedder(
+    plugins: pluggy.PluginManager, config: Mapping[str, Any], metrics: Metrics = NO_METRICS
+) -> AsyncIterator[Embedder]:
     """The configured embedder, loaded at start and closed at stop."""
     factory = _chosen(embedder_factories(plugins), config["embedder"], "embedder")
-    async for model in _managed(built(factory, config)):
+    async for model in _managed(built(factory, config, metrics)):
         yield model
 
 
@@ -176,6 +182,8 @@ def retriever(
     store: DocumentStore,
     index: ChunkIndex,
     embedder: Embedder,
+    metrics: Metrics = NO_METRICS,
+    tracer: Tracer = NO_TRACER,
 ) -> Retriever:
     """The configured retriever; composite retrievers may build other registered ones."""
     factories = retriever_factories(plugins)
@@ -184,7 +192,9 @@ def retriever(
         built: Retriever = _chosen(factories, name, "retriever")(context)
         return built
 
-    context = PluginContext(config, store=store, embedder=embedder, retrievers=build, index=index)
+    context = PluginContext(
+        config, store=store, embedder=embedder, retrievers=build, index=index, metrics=metrics, tracer=tracer
+    )
     return build(config["retriever"])
 
 

@@ -18,11 +18,12 @@ from typing import Any
 from hypercorn.config import Config, Sockets
 
 from botgpt.adapters.sqlite_db import connect
-from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE
+from botgpt.entrypoints.http.app import BIND_HOST_VARIABLE, BIND_URL_VARIABLE
 from botgpt.entrypoints.http_runner import run_server
 from botgpt.entrypoints.resources import built
 from botgpt.entrypoints.settings import Settings, SettingsError
 from botgpt.entrypoints.settings_sources import ENV_PREFIX
+from botgpt.entrypoints.telemetry import shared_metrics
 from botgpt.plugins.builtin.local_chat import engine_supervisor
 from botgpt.plugins.manager import (
     PluginError,
@@ -49,14 +50,19 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     config = PreboundConfig()
     config.bind = [f"{args.host}:{args.port}"]
     config.accesslog = None
+    # hypercorn's messages go through botgpt's logging (one format), not a stream of their own.
+    config.errorlog = logging.getLogger("hypercorn.error")
     try:
         sockets = config.create_sockets()
     except OSError as error:
         print(f"botgpt: {bind_failure(args.host, args.port, error)}", file=sys.stderr)
         return 1
     os.environ[BIND_HOST_VARIABLE] = args.host  # the app warns about open mode on a public address
-    with shared_engine(settings):
-        log.info("serving on http://%s:%d (data in %s)", args.host, args.port, settings.data_dir)
+    port = sockets.insecure_sockets[0].getsockname()[1]  # --port 0 binds a free one
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}"
+    os.environ[BIND_URL_VARIABLE] = url  # each worker says "serving on" once it can answer
+    with shared_metrics(args.workers), shared_engine(settings):  # both set the workers' environment first
+        log.info("starting on %s (data in %s): loading the models", url, settings.data_dir)
         # One worker runs in this process; more are spawned, each importing the ASGI module.
         status = run_server(config, sockets, args.workers, settings.shutdown_grace_seconds)
     if status:
@@ -73,6 +79,10 @@ class PreboundConfig(Config):
     def create_sockets(self) -> Sockets:
         if self._sockets is None:
             self._sockets = super().create_sockets()
+            # Listening now, not once the models have loaded: a client that connects early
+            # waits in the backlog for its answer instead of being refused.
+            for sock in (*self._sockets.insecure_sockets, *self._sockets.secure_sockets):
+                sock.listen(self.backlog)
         return self._sockets
 
     def __getstate__(self) -> dict[str, Any]:

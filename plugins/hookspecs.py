@@ -20,6 +20,7 @@ from botgpt.ports.ai import Chunker, Embedder, Reranker, Retriever, TextExtracto
 from botgpt.ports.chat import ChatModel
 from botgpt.ports.documents import DocumentStore
 from botgpt.ports.index import ChunkIndex
+from botgpt.ports.telemetry import NO_METRICS, NO_TRACER, Metrics, Tracer
 
 PROJECT = "botgpt"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -40,6 +41,8 @@ class PluginContext:
     ``config`` is the flat configuration. The services exist only once the host has built
     them, so only retriever factories may ask for ``index``, ``store``, ``embedder`` and
     ``retriever`` (chat models, embedders and chunkers are built first, from configuration alone).
+    ``metrics`` and ``tracer`` are the host's telemetry, for every factory: what a built object
+    reports there (retries, spans) joins the server's own metrics and traces.
     """
 
     config: Config
@@ -47,6 +50,8 @@ class PluginContext:
     _embedder: Embedder | None = None
     _retrievers: Callable[[str], Retriever] | None = None
     _index: ChunkIndex | None = None
+    metrics: Metrics = NO_METRICS
+    tracer: Tracer = NO_TRACER
 
     @property
     def index(self) -> ChunkIndex:

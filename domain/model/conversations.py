@@ -167,13 +167,22 @@ class GenerationOptions:
 
 @attrs.frozen
 class Completion:
-    """What a chat model returned for one prompt, and why it ended."""
+    """What a chat model returned for one prompt, and why it ended.
+
+    The last three say how the answer came, for timings: ``provider`` is the configured
+    provider that answered (the chain of providers sets it); ``queued_seconds`` how long the
+    request waited for the model (a local engine's queue), and ``first_token_seconds`` how
+    long after the call the first token came, where the model can tell.
+    """
 
     text: str
     model: str
     prompt_tokens: int
     completion_tokens: int
     finish_reason: FinishReason = FinishReason.STOP
+    provider: str = ""
+    queued_seconds: float | None = None
+    first_token_seconds: float | None = None
 
 
 @attrs.frozen

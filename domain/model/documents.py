@@ -120,3 +120,15 @@ class IngestionJob:
     worker: str
     lease_until: datetime
     attempts: int
+
+
+@attrs.frozen
+class JobCounts:
+    """The ingestion queue at one moment: jobs waiting for a worker, running under a live
+    lease, and expired (the lease ran out: the worker died or hangs, and the next claim takes
+    the job over), and when the oldest job of them all was queued (None when there is none)."""
+
+    queued: int = 0
+    running: int = 0
+    expired: int = 0
+    oldest_queued_at: datetime | None = None

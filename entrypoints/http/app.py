@@ -21,10 +21,12 @@ from botgpt.entrypoints.http import (
     draining,
     errors,
     health,
+    metrics,
     openai_api,
     openai_embeddings,
     routes,
     strict_bodies,
+    telemetry,
     transfer,
     usage,
     web,
@@ -43,6 +45,7 @@ ROUTE_MODULES = (
     usage,
     openai_api,
     openai_embeddings,
+    metrics,
 )
 BLUEPRINTS = (
     transfer.blueprint,
@@ -55,6 +58,7 @@ BLUEPRINTS = (
     usage.blueprint,
     openai_api.blueprint,
     openai_embeddings.blueprint,
+    metrics.blueprint,
     web.blueprint,
 )
 log = logging.getLogger("botgpt")
@@ -81,10 +85,11 @@ def create_app(container: Container | None = None) -> Quart:
     docs.use_bundled_docs(app)
     for static_route in (docs.asset, web.page, web.asset):
         hide(static_route)
-    # Multipart framing adds a little to the file itself.
     errors.install_error_handling(
-        app, upload_limit=(settings.max_upload_mb << 20) + (64 << 10), import_limit=settings.max_import_mb << 20
+        app, upload_mb=settings.max_upload_mb, import_mb=settings.max_import_mb, request_kb=settings.max_request_kb
     )
+    telemetry.install_telemetry(app, container.metrics())
+    app.extensions[metrics.ACCESS_KEY] = metrics_access(settings.metrics_access)
     bodies.install_body_draining(app)
     draining.install_draining(app)
     app.url_map.converters.update(routes.CONVERTERS)
@@ -98,6 +103,21 @@ def create_app(container: Container | None = None) -> Quart:
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 BIND_HOST_VARIABLE = "BOTGPT_BIND_HOST"
+BIND_URL_VARIABLE = "BOTGPT_BIND_URL"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def metrics_access(setting: str) -> str:
+    """``metrics_access`` in force: ``auto`` is ``open`` when ``botgpt serve`` listens on
+    loopback only, ``key`` otherwise (or when another server runs the app: its bind is unknown)."""
+    if setting != "auto":
+        return setting
+    host = os.environ.get(BIND_HOST_VARIABLE)
+    return "open" if host is not None and is_loopback(host) else "key"
 
 
 async def warn_if_open(keys: KeyService) -> None:
@@ -105,7 +125,7 @@ async def warn_if_open(keys: KeyService) -> None:
     host = os.environ.get(BIND_HOST_VARIABLE, "127.0.0.1")
     if not await keys.keys_required():
         message = "no API key exists: botgpt runs in open single-user mode (create one: botgpt keys create --user NAME)"
-        if host in LOOPBACK_HOSTS or host.startswith("127."):
+        if is_loopback(host):
             log.info(message)
         else:
             log.warning("%s; it is bound to %s, reachable from other machines", message, host)
@@ -116,10 +136,12 @@ def _manage_lifecycle(app: Quart, container: Container) -> None:
     async def start() -> None:
         container.wire(modules=list(ROUTE_MODULES))
         await start_resources(container)
+        app.extensions[telemetry.TRACER_KEY] = await provided(container.tracer)
         keys, usage = await provided(container.keys), await provided(container.usage)
         install_auth(app, keys, usage)
         await warn_if_open(keys)
-        log.info("botgpt is serving")
+        where = os.environ.get(BIND_URL_VARIABLE)
+        log.info("serving on %s", where) if where else log.info("botgpt is serving")
 
     @app.after_serving
     async def stop() -> None:

@@ -9,5 +9,5 @@ from botgpt.entrypoints.logs import configure_logging
 from botgpt.entrypoints.settings import Settings
 
 _settings = Settings.load()
-configure_logging(_settings)
+configure_logging(_settings, server=True)
 app = create_app(build_container(_settings))

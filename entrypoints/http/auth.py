@@ -23,10 +23,12 @@ PUBLIC_ENDPOINTS = frozenset(
         "health.ready",
         "web.page",
         "web.asset",
+        "web.favicon",
         "openapi",
         "swagger_ui",
         "redoc_ui",
         "docs_assets.asset",
+        "metrics.metrics",  # it checks metrics_access itself, and counts against no limit
     }
 )
 # What a key's requests-per-minute limit counts: the requests that make botgpt do something

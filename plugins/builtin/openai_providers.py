@@ -59,7 +59,7 @@ def build_openai_chat(context: PluginContext) -> OpenAIChatModel:
         _client(config, _base_url(config, "openai_base_url")),
         model=str(config.get("openai_chat_model") or "gpt-4o-mini"),
         context_window=int(config.get("openai_context_window", 8192)),
-        policy=retry_policy(config),
+        policy=retry_policy(config, context.metrics, "openai"),
         # The host's own counter, for servers that report no usage.
         tokens=TiktokenCounter(str(config.get("token_encoding") or DEFAULT_ENCODING)),
     )
@@ -73,7 +73,7 @@ def build_openai_embedder(context: PluginContext) -> OpenAIEmbedder:
         _client(config, _base_url(config, key)),
         model=str(config.get("openai_embed_model") or "text-embedding-3-small"),
         dimension=int(config.get("openai_embed_dimension", 1536)),
-        policy=retry_policy(config),
+        policy=retry_policy(config, context.metrics, "openai"),
         batch_size=int(config.get("openai_embed_batch_size", 64)),
     )
 

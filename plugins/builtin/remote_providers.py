@@ -10,14 +10,16 @@ from botgpt.adapters.gemini import GeminiChatModel, GeminiEmbedder, make_client
 from botgpt.adapters.groq_chat import GroqChatModel
 from botgpt.adapters.resilience import RetryPolicy
 from botgpt.plugins.hookspecs import Config, PluginContext, RegisterChatModel, RegisterEmbedder, hookimpl
+from botgpt.ports.telemetry import NO_METRICS, Metrics
 
 
-def retry_policy(config: Config) -> RetryPolicy:
-    """The shared resilience settings of remote providers."""
+def retry_policy(config: Config, metrics: Metrics = NO_METRICS, provider: str = "") -> RetryPolicy:
+    """The shared resilience settings of remote providers; retries count under ``provider``."""
     return RetryPolicy(
         attempts=int(config.get("provider_attempts", 3)),
         base_seconds=float(config.get("provider_backoff_seconds", 0.5)),
         timeout_seconds=float(config.get("provider_timeout_seconds", 60)),
+        on_retry=lambda: metrics.provider_retried(provider),
     )
 
 
@@ -34,7 +36,7 @@ def build_groq(context: PluginContext) -> GroqChatModel:
         api_key=_required(config, "groq_api_key", "GROQ_API_KEY"),
         model=str(config.get("groq_model", "llama-3.3-70b-versatile")),
         context_window=int(config.get("groq_context_window", 32768)),
-        policy=retry_policy(config),
+        policy=retry_policy(config, context.metrics, "groq"),
     )
 
 
@@ -52,7 +54,7 @@ def build_gemini_chat(context: PluginContext) -> GeminiChatModel:
         _gemini_client(config),
         model=str(config.get("gemini_chat_model", "gemini-2.0-flash")),
         context_window=int(config.get("gemini_context_window", 32768)),
-        policy=retry_policy(config),
+        policy=retry_policy(config, context.metrics, "gemini"),
     )
 
 
@@ -62,7 +64,7 @@ def build_gemini_embedder(context: PluginContext) -> GeminiEmbedder:
         _gemini_client(config),
         model=str(config.get("gemini_embed_model", "text-embedding-004")),
         dimension=int(config.get("gemini_embed_dimension", 768)),
-        policy=retry_policy(config),
+        policy=retry_policy(config, context.metrics, "gemini"),
     )
 
 

@@ -29,6 +29,8 @@ def build_hybrid(context: PluginContext) -> HybridRetriever:
         rrf_k=int(config.get("hybrid_rrf_k", 20)),
         weights=weights,
         fusion=str(config.get("hybrid_fusion", "convex")),
+        metrics=context.metrics,
+        tracer=context.tracer,
     )
 
 

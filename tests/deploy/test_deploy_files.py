@@ -76,7 +76,7 @@ def test_no_secret_is_baked_into_a_layer() -> None:
     names = re.findall(r"([A-Z_]+)=", " ".join(assignments))
     assert not [name for name in names if re.search(r"KEY|SECRET|TOKEN|PASSWORD", name)]
     ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".git", ".env", "deploy/*.env", "botgpt-data"} <= set(ignored)
+    assert {".git", ".env", "deploy/*.env", "deploy/*.key", "botgpt-data"} <= set(ignored)
 
 
 def test_the_compose_file_follows_the_compose_specification() -> None:
@@ -90,7 +90,7 @@ def test_compose_has_an_embedded_profile_and_a_production_profile() -> None:
     for name, service in services.items():
         for profile in service.get("profiles", []):
             by_profile.setdefault(profile, set()).add(name)
-    assert by_profile == {"embedded": {"botgpt"}, "production": {"api", "worker", "mongo"}}
+    assert by_profile == {"embedded": {"botgpt"}, "production": {"api", "worker", "mongo", "prometheus", "grafana"}}
     assert services["worker"]["command"][0] == "worker"
     for name in ("api", "worker"):
         assert services[name]["env_file"] == ["deploy/production.env"]
