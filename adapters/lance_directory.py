@@ -177,6 +177,14 @@ class Directory:
         """How many documents the table holds."""
         return int(self.table.count_rows(f"chunk_table = {quoted(table)}"))
 
+    def documents_in(self, table: str) -> frozenset[str]:
+        """The documents the table holds chunks of."""
+        query = self.table.search().where(f"chunk_table = {quoted(table)}").select(["document_id"])
+        found: set[str] = set()
+        for batch in query.to_batches():
+            found.update(batch.column("document_id").to_pylist())
+        return frozenset(found)
+
 
 def list_tables(db: Any) -> list[str]:
     """The names of every table in the database."""

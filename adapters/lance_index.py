@@ -217,8 +217,8 @@ class LanceChunkIndex:
         if stats.dimension != len(vector):
             return []
         query = table.search(list(vector), vector_column_name="vector").distance_type("cosine")
-        if scope.document_ids is not None:
-            query = query.where(documents_filter(scope.document_ids), prefilter=True)
+        if (where := _scope_filter(stats, table, scope)) is not None:
+            query = query.where(where, prefilter=True)
         query = query.select([*RESULT_COLUMNS, "_distance"]).limit(k)
         if stats.vector_index and _scope_size(stats, scope) > self._tuning.flat_limit:
             query = query.nprobes(self._tuning.nprobes).refine_factor(self._tuning.refine_factor)
@@ -228,13 +228,15 @@ class LanceChunkIndex:
         return rows
 
     def _lexical(self, scope: SearchScope, terms: str, k: int) -> list[dict[str, Any]]:
-        # No statistics needed: a table caught before its text index is searched without it.
-        table = self._tables.find(table_name(scope.user_id, scope.embedder))
+        # A table caught before its text index is searched without it.
+        name = table_name(scope.user_id, scope.embedder)
+        table = self._tables.find(name)
         if table is None:
             return []
         query = table.search(terms, query_type="fts", fts_columns="terms")
-        if scope.document_ids is not None:
-            query = query.where(documents_filter(scope.document_ids), prefilter=True)
+        stats = self._tables.stats(name, table)
+        if (where := _scope_filter(stats, table, scope)) is not None:
+            query = query.where(where, prefilter=True)
         rows: list[dict[str, Any]] = query.select([*RESULT_COLUMNS, "_score"]).limit(k).to_list()
         return rows
 
@@ -253,6 +255,20 @@ class LanceChunkIndex:
                     self._tables.touched([name])
         self._directory.compact()
         self._maintained_at = time.monotonic()
+
+
+def _scope_filter(stats: TableStats, table: Any, scope: SearchScope) -> str | None:
+    """The filter that keeps the scope's rows, or None when the scope names every document the
+    table holds (a user's whole corpus, the usual case): an unfiltered search is many times
+    faster than one under a mask of 100k rows. A table whose row count moved since its
+    statistics were read (another process published) keeps the filter: a document still in
+    ingestion must not show up."""
+    if scope.document_ids is None:
+        return None
+    covered = bool(stats.document_ids) and stats.document_ids <= scope.document_ids
+    if covered and table.count_rows() == stats.rows:
+        return None
+    return documents_filter(scope.document_ids)
 
 
 def _scope_size(stats: TableStats, scope: SearchScope) -> int:

@@ -54,6 +54,8 @@ class TableStats:
     read_at: float
     vector_index: bool = False
     documents: int = 0
+    # Which documents the table holds: a scope naming all of them needs no filter.
+    document_ids: frozenset[str] = frozenset()
 
 
 class ChunkTables:
@@ -134,9 +136,10 @@ class ChunkTables:
         if dimension is None:  # a table's schema never changes
             dimension = int(table.schema.field("vector").type.list_size)
         rows = table.count_rows()
-        stats = TableStats(rows, dimension, now)
+        held = self._directory.documents_in(name)
+        stats = TableStats(rows, dimension, now, documents=len(held), document_ids=held)
         if rows > self._flat_limit and ("vector",) in indexed_columns(table):
-            stats = attrs.evolve(stats, vector_index=True, documents=self._directory.count(name))
+            stats = attrs.evolve(stats, vector_index=True)
         with self._guard:
             self._stats[name], self._dimensions[name] = stats, dimension
         return stats

@@ -49,7 +49,7 @@ def table_counts(path: Path) -> dict[str, int]:
 
 def document_ids(path: Path, status: str | None = None) -> list[str]:
     """Every document's id (also its blob's key), or those with ``status``, in id order."""
-    sql, parameters = "SELECT id FROM documents", ()
+    sql, parameters = "SELECT id FROM documents", tuple[str, ...]()
     if status is not None:
         sql, parameters = sql + " WHERE status = ?", (status,)
     with _reading(path) as connection:

@@ -67,7 +67,7 @@ class SentenceTransformerEmbedder:
         from transformers.utils import logging as transformers_logging
 
         # A progress bar drawn on stderr is noise in a server log and in a terminal chat.
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         return SentenceTransformer(str(self._model_path), device="cpu")
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:

@@ -90,9 +90,9 @@ def _supervise(config: Config, sockets: Sockets, workers: int, grace: float) -> 
     status = 0
     while not stopping and status == 0:
         while len(processes) < workers:
-            process = context.Process(target=_worker_process, args=(config, sockets, grace))
-            process.start()
-            processes.append(process)
+            spawned: BaseProcess = context.Process(target=_worker_process, args=(config, sockets, grace))
+            spawned.start()
+            processes.append(spawned)
         wait([process.sentinel for process in processes], timeout=1.0)
         status = _reap(processes)
     on_signal()

@@ -192,7 +192,7 @@ class Settings:
     )
     ingest_workers: int = _setting(1, "Ingestion workers inside the server; 0 leaves ingestion to `botgpt worker`.")
     ingest_batch_size: int = _setting(32, "Chunks embedded and stored per ingestion step.", minimum=1)
-    ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.", minimum=5)
+    ingest_lease_seconds: int = _setting(60, "How long a worker holds a job without renewing its lease.", minimum=1)
     shutdown_grace_seconds: float = _setting(
         20.0, "On SIGTERM, how long running requests and streams may take to finish before streams are ended."
     )

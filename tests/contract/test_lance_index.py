@@ -272,3 +272,37 @@ async def assert_moved(index: LanceChunkIndex, corpus: Sequence[tuple[Document, 
     doc = corpus[0][0]
     await index.publish(doc, chunks_of(doc, ["replaced"]))  # the moved rows behave as published ones
     assert [hit.chunk.text for hit in await index.dense(scope(documents=[doc]), axis(0), k=10)] == ["replaced"]
+
+
+async def test_a_scope_naming_every_document_searches_unfiltered_but_never_sees_one_in_ingestion(
+    tmp_path: Path, index: LanceChunkIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready = [document() for _ in range(3)]
+    for doc in ready:
+        await index.publish(doc, chunks_of(doc, ["harbour wall", "harbour light"]))
+    filters: list[str | None] = []
+    original = lance_index._scope_filter
+
+    def recorded(*args: Any) -> str | None:
+        filters.append(original(*args))
+        return filters[-1]
+
+    monkeypatch.setattr(lance_index, "_scope_filter", recorded)
+    everything = scope(documents=ready)
+    assert {hit.chunk.document_id for hit in await index.dense(everything, axis(0), k=10)} == {d.id for d in ready}
+    assert {hit.chunk.document_id for hit in await index.lexical(everything, "harbour", k=10)} == {d.id for d in ready}
+    assert filters == [None, None]  # the whole corpus: no mask at all
+    # Another process appends a document still in ingestion; this one's statistics predate it.
+    other = LanceChunkIndex(index.path)
+    await other.load()
+    try:
+        pending = document()
+        await other.append(pending, chunks_of(pending, ["harbour gate", "harbour bell"]))
+    finally:
+        await other.close()
+    dense = await index.dense(everything, axis(0), k=10)
+    lexical = await index.lexical(everything, "harbour", k=10)
+    assert pending.id not in {hit.chunk.document_id for hit in [*dense, *lexical]}
+    assert filters[-2:] != [None, None]  # the row count moved: the filter is back
+    some = scope(documents=ready[:2])
+    assert {hit.chunk.document_id for hit in await index.dense(some, axis(0), k=10)} == {d.id for d in ready[:2]}
