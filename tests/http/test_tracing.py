@@ -4,6 +4,7 @@ a tree of its steps; and with only ``OTEL_*`` set, spans reach an OTLP collector
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -133,7 +134,12 @@ async def test_ingestion_is_a_tree_of_its_steps(tmp_path: Path) -> None:
         client = app.test_client()
         document_id = (await (await upload(client, TEXT)).get_json())["document_id"]
         assert (await ready(client, document_id))["status"] == "ready"
-        spans = exporter.get_finished_spans()
+        # "ready" is stored before the worker's span ends (it still finishes the job).
+        for _ in range(100):
+            spans = exporter.get_finished_spans()
+            if any(span.name == "ingest" for span in spans):
+                break
+            await asyncio.sleep(0.05)
     ingest = by_name(spans, "ingest")
     assert ingest.parent is None and (ingest.attributes or {})["botgpt.document_id"] == document_id
     steps = tree(spans)["ingest"]
