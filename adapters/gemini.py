@@ -9,7 +9,6 @@ from __future__ import annotations
 import array
 import json
 from collections.abc import AsyncIterator, Sequence
-from functools import partial
 from typing import Any
 
 from google import genai
@@ -21,9 +20,8 @@ from botgpt.adapters.resilience import (
     ProviderUnavailable,
     RemoteChatModel,
     RetryPolicy,
-    embedder_errors,
+    embedded_in_batches,
     retry_after_seconds,
-    with_retries,
 )
 from botgpt.domain.model import ChatMessage, Completion, FinishReason, GenerationOptions, Role, Vector
 
@@ -120,12 +118,7 @@ class GeminiEmbedder:
         return self._dimension
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
-        vectors: list[Vector] = []
-        with embedder_errors():
-            for start in range(0, len(texts), EMBED_BATCH_LIMIT):
-                batch = list(texts[start : start + EMBED_BATCH_LIMIT])
-                vectors += await with_retries(partial(self._embed_batch, batch), classify, self._policy)
-        return vectors
+        return await embedded_in_batches(texts, EMBED_BATCH_LIMIT, self._embed_batch, classify, self._policy)
 
     async def _embed_batch(self, batch: list[str]) -> list[Vector]:
         config = types.EmbedContentConfig(output_dimensionality=self._dimension)

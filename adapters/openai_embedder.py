@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import array
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from botgpt.adapters.openai_chat import classifier_for, server_label
-from botgpt.adapters.resilience import ProviderUnavailable, RetryPolicy, embedder_errors, with_retries
+from botgpt.adapters.resilience import ProviderUnavailable, RetryPolicy, embedded_in_batches
 from botgpt.domain.errors import EmbedderError
 from botgpt.domain.model import Vector
 
@@ -40,12 +39,7 @@ class OpenAIEmbedder:
         return self._dimension
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
-        vectors: list[Vector] = []
-        with embedder_errors():
-            for start in range(0, len(texts), self._batch_size):
-                batch = list(texts[start : start + self._batch_size])
-                vectors += await with_retries(partial(self._embed_batch, batch), self._classify, self._policy)
-        return vectors
+        return await embedded_in_batches(texts, self._batch_size, self._embed_batch, self._classify, self._policy)
 
     async def _embed_batch(self, batch: list[str]) -> list[Vector]:
         response = await self._client.embeddings.create(model=self._model, input=batch, encoding_format="float")

@@ -9,12 +9,13 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import attrs
 
 from botgpt.domain.errors import EmbedderError, ModelFailed, ModelUnavailable
-from botgpt.domain.model import ChatMessage, Completion, GenerationOptions
+from botgpt.domain.model import ChatMessage, Completion, GenerationOptions, Vector
 from botgpt.domain.stopping import stop_at
 from botgpt.domain.streaming import collect
 
@@ -188,6 +189,23 @@ def embedder_errors() -> Iterator[None]:
         raise EmbedderError(f"the embedding provider is unavailable: {error}", transient=True) from error
     except ProviderRejected as error:
         raise EmbedderError(f"the embedding provider rejected the request: {error}", transient=False) from error
+
+
+async def embedded_in_batches(
+    texts: Sequence[str],
+    size: int,
+    embed_batch: Callable[[list[str]], Awaitable[list[Vector]]],
+    classify: Classifier,
+    policy: RetryPolicy,
+) -> list[Vector]:
+    """``texts`` embedded ``size`` at a time, in order, each batch retried under ``policy``;
+    what still fails is the domain's ``EmbedderError``."""
+    vectors: list[Vector] = []
+    with embedder_errors():
+        for start in range(0, len(texts), size):
+            batch = list(texts[start : start + size])
+            vectors += await with_retries(partial(embed_batch, batch), classify, policy)
+    return vectors
 
 
 class RemoteChatModel:
